@@ -1,0 +1,45 @@
+#include "passes/pass_manager.h"
+
+#include "ir/error.h"
+#include "ir/verifier.h"
+
+#include <fmt/ranges.h>
+
+namespace qcc {
+
+void PassManager::add(std::unique_ptr<Pass> pass) { passes_.push_back(std::move(pass)); }
+
+void PassManager::dumpAfter(std::string passName, std::function<void(const Graph &)> dump) {
+  dumpAfter_ = std::move(passName);
+  dump_ = std::move(dump);
+}
+
+std::vector<std::string> PassManager::pipeline() const {
+  std::vector<std::string> names;
+  for (const auto &p : passes_) names.push_back(p->name());
+  return names;
+}
+
+void PassManager::run(Graph &graph) {
+  if (!dumpAfter_.empty()) {
+    std::vector<std::string> names = pipeline();
+    if (std::find(names.begin(), names.end(), dumpAfter_) == names.end())
+      fail("--dump-after: no pass named '{}' (the pipeline is: {})", dumpAfter_, fmt::join(names, ", "));
+  }
+  timings_.clear();
+  for (const auto &pass : passes_) {
+    auto start = std::chrono::steady_clock::now();
+    pass->run(graph);
+    timings_.push_back({pass->name(), std::chrono::steady_clock::now() - start});
+    if (verify_) {
+      try {
+        verify(graph, pass->resultLevel());
+      } catch (const Error &e) {
+        fail("internal: the graph after pass '{}' is invalid: {}", pass->name(), e.what());
+      }
+    }
+    if (pass->name() == dumpAfter_) dump_(graph);
+  }
+}
+
+} // namespace qcc
