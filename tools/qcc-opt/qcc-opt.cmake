@@ -1,0 +1,3 @@
+# qcc-opt: the developer tool that reads, verifies and prints textual IR (docs/ir.md).
+add_executable(qcc-opt ${CMAKE_CURRENT_LIST_DIR}/main.cpp)
+target_link_libraries(qcc-opt PRIVATE qcc_ir)
