@@ -1,0 +1,28 @@
+// Public entry points of the ONNX frontend. This header does not expose ONNX types.
+#pragma once
+
+#include "ir/graph.h"
+
+#include <map>
+#include <string>
+
+namespace qcc {
+
+struct ImportOptions {
+  // Values for symbolic dimensions (`--dim name=N`).
+  std::map<std::string, int64_t> dims;
+};
+
+// Reads an ONNX model file and imports it at the import level. External data is read only from
+// the model's own folder. Throws qcc::Error with a message naming the file and node.
+Graph importOnnxFile(const std::string &path, const ImportOptions &options = {});
+
+// Imports a serialized ModelProto; `sourceName` names it in messages, `baseDir` is where its
+// external data lives ("" to refuse external data).
+Graph importOnnxBytes(std::string_view bytes, const std::string &sourceName,
+                      const std::string &baseDir, const ImportOptions &options = {});
+
+// Reads a serialized TensorProto file (the ONNX test-data format).
+Tensor readTensorProtoFile(const std::string &path);
+
+} // namespace qcc
