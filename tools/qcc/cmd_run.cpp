@@ -1,0 +1,48 @@
+// qcc run: execute a model on .npy inputs and write .npy outputs.
+#include "frontend/onnx_import.h"
+#include "ir/error.h"
+#include "ir/interpreter.h"
+#include "ir/npy.h"
+#include "tools/qcc/commands.h"
+
+#include <fmt/format.h>
+
+namespace qcc::cli {
+
+Command runCommand() {
+  CommandSpec spec{
+      .name = "run",
+      .synopsis = "MODEL.onnx --input IN.npy [...] --output OUT.npy [...] [options]",
+      .summary = "Run a model on .npy inputs (one --input per graph input, in order) and write\n"
+                 "one --output per graph output, in order.",
+      .options = {{"input", "IN.npy", "input tensor, one per graph input in order", true},
+                  {"output", "OUT.npy", "where to write each graph output, in order", true},
+                  {"engine", "ENGINE", "execution engine: interp (default)", false},
+                  {"dim", "NAME=N", "value of a symbolic input dimension (repeatable)", true}},
+      .minPositional = 1,
+      .maxPositional = 1,
+  };
+  return {spec, [](const ParsedArgs &args) {
+            std::string engine = args.get("engine", "interp");
+            if (engine != "interp")
+              throw UsageError(fmt::format("--engine: unknown engine '{}' (available: interp)", engine));
+            Graph graph = importOnnxFile(args.positional[0], ImportOptions{parseDims(args.all("dim"))});
+            const auto &inputPaths = args.all("input");
+            const auto &outputPaths = args.all("output");
+            if (inputPaths.size() != graph.inputs.size())
+              throw UsageError(fmt::format("the model has {} inputs, {} --input given",
+                                           graph.inputs.size(), inputPaths.size()));
+            if (outputPaths.size() != graph.outputs.size())
+              throw UsageError(fmt::format("the model has {} outputs, {} --output given",
+                                           graph.outputs.size(), outputPaths.size()));
+            std::vector<Tensor> inputs;
+            for (const std::string &p : inputPaths) inputs.push_back(readNpy(p));
+            std::vector<Tensor> outputs = Interpreter(graph).run(inputs);
+            // Serialize everything before writing anything, so an error leaves no output behind.
+            for (const Tensor &t : outputs) serializeNpy(t);
+            for (size_t i = 0; i < outputs.size(); ++i) writeNpy(outputPaths[i], outputs[i]);
+            return 0;
+          }};
+}
+
+} // namespace qcc::cli
