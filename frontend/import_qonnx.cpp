@@ -3,6 +3,7 @@
 // Trunc, FloatQuant. Operands that set bit widths or the float format must be constants and
 // become attributes; scales and zero points stay operands. docs/quantization.md has the mapping.
 #include "frontend/import_context.h"
+#include "ir/diagnostics.h"
 #include "ir/ops/broadcast.h"
 #include "ir/ops/quant.h"
 
@@ -61,6 +62,9 @@ void importBipolarQuantAsQuant(NodeContext &ctx) {
   Shape withoutZero = broadcastShapes(ctx.inputType(0).shape, ctx.inputType(1).shape);
   if (withZero != withoutZero)
     ctx.unsupported("the zero point of a 1-bit signed Quant must not broaden its shape");
+  // The spec's range for it is empty ([0, 0] when narrow); say which reading qcc takes.
+  warn("{}: 1-bit signed Quant imported as bipolar {{-1, +1}}, as the QONNX reference computes it",
+       ctx.where());
   ctx.setOutput(0, ctx.emit1("bipolar_quant", {ctx.input(0), ctx.input(1)}));
 }
 

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <queue>
+#include <set>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -36,14 +37,6 @@ namespace {
 bool isQonnxDomain(const std::string &domain) {
   return domain == "qonnx.custom_op.general" || domain == "finn.custom_op.general" ||
          domain == "finn" || domain == "onnx.brevitas";
-}
-
-// Quantizers stay explicit at the import level even when their operands are constant.
-bool keepUnfolded(const std::string &kind) {
-  static const std::unordered_set<std::string> kinds = {
-      "quant",       "bipolar_quant",   "multi_threshold",  "trunc",
-      "float_quant", "quantize_linear", "dequantize_linear"};
-  return kinds.count(kind) != 0;
 }
 
 const ImporterTable &importers() {
@@ -251,7 +244,7 @@ void NodeContext::checkAttrs(std::initializer_list<std::string_view> known) cons
 }
 
 std::vector<ValueId> NodeContext::emit(std::string kind, std::vector<ValueId> inputs, Attrs attrs) {
-  bool foldable = !keepUnfolded(kind);
+  bool foldable = !isQuantizerKind(kind);
   std::vector<const Tensor *> constants;
   for (ValueId in : inputs) {
     if (in == kNoValue) {
@@ -329,11 +322,25 @@ Graph importModel(const onnx::ModelProto &model, ImportState &st) {
                                fmt::format("{}: initializer '{}'", st.source, init.name()));
     st.byName[init.name()] = st.builder.constant(std::move(t), init.name());
   }
+  std::set<std::string> bound;
   for (const auto &info : gp.input()) {
     if (st.byName.count(info.name())) continue; // old exports list initializers as inputs
-    ValueId v = st.builder.input(info.name(), valueInfoType(info, st));
-    st.byName[info.name()] = v;
+    auto binding = st.options.bindings.find(info.name());
+    if (binding == st.options.bindings.end()) {
+      st.byName[info.name()] = st.builder.input(info.name(), valueInfoType(info, st));
+      continue;
+    }
+    const Tensor &value = binding->second;
+    TensorType declared = valueInfoType(info, st);
+    if (value.dtype() != declared.dtype || value.shape() != declared.shape)
+      fail("{}: bound value for graph input '{}' is {}, the model declares {}", st.source,
+           info.name(), typeString(value.type()), typeString(declared));
+    st.byName[info.name()] = st.builder.constant(value, info.name());
+    bound.insert(info.name());
   }
+  for (const auto &[name, value] : st.options.bindings)
+    if (!bound.count(name))
+      fail("{}: --bind names '{}', which is not a graph input", st.source, name);
 
   const ImporterTable &table = importers();
   for (int index : topologicalOrder(gp, st.source)) {

@@ -11,6 +11,9 @@ namespace qcc {
 struct ImportOptions {
   // Values for symbolic dimensions (`--dim name=N`).
   std::map<std::string, int64_t> dims;
+  // Graph inputs given a fixed value (`--bind name=FILE.npy`): they become constants, which is
+  // how a model that takes a shape or pads at run time gets the static shapes qcc needs.
+  std::map<std::string, Tensor> bindings;
 };
 
 // Reads an ONNX model file and imports it at the import level. External data is read only from
@@ -22,7 +25,8 @@ Graph importOnnxFile(const std::string &path, const ImportOptions &options = {})
 Graph importOnnxBytes(std::string_view bytes, const std::string &sourceName,
                       const std::string &baseDir, const ImportOptions &options = {});
 
-// Reads a serialized TensorProto file (the ONNX test-data format).
-Tensor readTensorProtoFile(const std::string &path);
+// Reads a serialized TensorProto file (the ONNX test-data format); `name` receives the
+// tensor's name when given.
+Tensor readTensorProtoFile(const std::string &path, std::string *name = nullptr);
 
 } // namespace qcc

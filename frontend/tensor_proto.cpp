@@ -231,12 +231,13 @@ Tensor tensorFromProto(const onnx::TensorProto &proto, const std::string &baseDi
 
 namespace qcc {
 
-Tensor readTensorProtoFile(const std::string &path) {
+Tensor readTensorProtoFile(const std::string &path, std::string *name) {
   std::ifstream in(path, std::ios::binary);
   if (!in) fail("{}: cannot open file", path);
   std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   onnx::TensorProto proto;
   if (!proto.ParseFromString(bytes)) fail("{}: not a valid ONNX TensorProto", path);
+  if (name) *name = proto.name();
   return frontend::tensorFromProto(proto, "", path);
 }
 
