@@ -1,0 +1,115 @@
+// Shared helpers of the corpus suites: where the corpus and the repository are, tensor comparison
+// with stated tolerances, deterministic test inputs, temporary folders and child processes.
+#pragma once
+
+#include "ir/graph.h"
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace qcc::corpus {
+
+// The shared corpus ($QCC_CORPUS_DIR when set, else the QCC_CORPUS_DIR macro from CMake) and the
+// repository (the QCC_SOURCE_DIR macro).
+std::string corpusDir();
+std::string sourceDir();
+std::string corpusPath(const std::string &relative);
+std::string sourcePath(const std::string &relative);
+
+// How closely an output must match its reference. Float elements pass when
+// |got - expected| <= atol + rtol * |expected| (NaN matches NaN, infinities must be equal);
+// integer and bool elements must be equal. Up to `maxOff` elements that fail that may still
+// differ by at most `offBy` (one quantization step, one rounding unit); `reason` says why a
+// test allows that.
+struct Tolerance {
+  double rtol = 1e-5;
+  // For expected values near 0, where a relative bound alone would demand bit equality of
+  // results that legitimately differ in the last bits (e.g. a sum that cancels to ~1e-8).
+  double atol = 1e-6;
+  double offBy = 0;
+  int64_t maxOff = 0;
+  std::string reason;
+};
+
+// nullopt when `got` matches `expected` (same dtype, same shape, values within `tol`), else a
+// message with the mismatch count, the first mismatching index and the largest difference.
+std::optional<std::string> compareTensors(const Tensor &got, const Tensor &expected,
+                                          const Tolerance &tol = {});
+
+// Runs a graph with the reference interpreter.
+std::vector<Tensor> runGraph(const Graph &graph, const std::vector<Tensor> &inputs);
+
+// Index of the largest element (the first one on ties), as classifiers report their class.
+int64_t argmax(const Tensor &t);
+// Element `index` of the leading dimension, keeping that dimension as 1: [N,...] -> [1,...].
+Tensor batchItem(const Tensor &t, int64_t index);
+bool allFinite(const Tensor &t);
+
+// nullopt when print(parse(print(graph))) == print(graph) and, given inputs, the parsed graph
+// computes bit-identical outputs; else the first differing line or output.
+std::optional<std::string> checkTextRoundTrip(const Graph &graph, const std::string &sourceName,
+                                              const std::vector<Tensor> *inputs = nullptr);
+
+// Round trips of many models: the ones that do not import are counted, not failed (the import
+// tests report them); round-trip failures are collected with the model's name.
+struct RoundTripTally {
+  int imported = 0;
+  int notImported = 0;
+  std::string failures;
+};
+// Imports with `import` and checks the round trip; given `inputs`, and if the graph runs on
+// them, also checks that the parsed graph computes the same outputs.
+void roundTrip(RoundTripTally &tally, const std::string &name, const std::function<Graph()> &import,
+               const std::vector<Tensor> *inputs = nullptr);
+// Fails the current Catch2 test if any round trip failed or nothing imported.
+void report(const RoundTripTally &tally);
+
+// Deterministic pseudo-random values (splitmix64), the same on every platform.
+class Random {
+public:
+  explicit Random(uint64_t seed) : state_(seed) {}
+  uint64_t next();
+  double uniform(double lo, double hi);    // [lo, hi)
+  int64_t integer(int64_t lo, int64_t hi); // [lo, hi]
+
+private:
+  uint64_t state_;
+};
+
+// A tensor of `type` filled with values in [lo, hi) (floats) or [lo, hi] (integers).
+Tensor randomTensor(const TensorType &type, double lo, double hi, Random &random);
+
+// A fresh folder under the system temp folder, removed with its contents on destruction.
+class TempDir {
+public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir &) = delete;
+  TempDir &operator=(const TempDir &) = delete;
+  const std::string &path() const { return path_; }
+  std::string file(const std::string &name) const { return path_ + "/" + name; }
+
+private:
+  std::string path_;
+};
+
+struct CommandResult {
+  int exitCode = -1;  // -1 when the command did not exit normally
+  std::string output; // stdout and stderr together
+};
+CommandResult runCommand(const std::string &command);
+std::string shellQuote(const std::string &text);
+
+// The node executable for the onnxruntime oracle ($NODE, else `node` on PATH).
+std::string nodeExecutable();
+
+// What each onnx-node test checked: its name and whether it passed. main() prints the per-op
+// pass counts (ops from MANIFEST.tsv) of the tests this process ran.
+void recordOnnxNodeResult(const std::string &test, bool passed);
+void printOnnxNodeSummary();
+
+} // namespace qcc::corpus
