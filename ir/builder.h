@@ -17,8 +17,8 @@ public:
   std::vector<ValueId> create(std::string kind, std::string name, std::vector<ValueId> inputs,
                               Attrs attrs = {}, std::vector<std::string> resultNames = {});
   // Single-result form of create().
-  ValueId create1(std::string kind, std::string name, std::vector<ValueId> inputs,
-                  Attrs attrs = {}, std::string resultName = {});
+  ValueId create1(std::string kind, std::string name, std::vector<ValueId> inputs, Attrs attrs = {},
+                  std::string resultName = {});
   ValueId constant(Tensor value, std::string resultName);
   ValueId input(std::string valueName, TensorType type);
 

@@ -101,10 +101,10 @@ template <typename T> bool readsBackExactly(T v) {
   }
 }
 
-std::string tensorLiteral(const Tensor &t, int64_t maxListed) {
+std::string tensorLiteral(const Tensor &t, const PrintOptions &options) {
   std::string out = fmt::format("dense<{} ", typeString(t.type()));
   bool listed = visitDType(t.dtype(), [&]<typename T>(TypeTag<T>) {
-    if (t.numel() > maxListed) return false;
+    if (t.numel() > options.maxListedElements) return false;
     const T *data = t.data<T>();
     for (int64_t i = 0; i < t.numel(); ++i)
       if (!readsBackExactly(data[i])) return false;
@@ -116,7 +116,9 @@ std::string tensorLiteral(const Tensor &t, int64_t maxListed) {
     out += ']';
     return true;
   });
-  if (!listed) {
+  if (!listed && options.elideLargeConstants) {
+    out += "...";
+  } else if (!listed) {
     out += "0x";
     for (uint8_t byte : t.bytes()) out += fmt::format("{:02X}", byte);
   }
@@ -132,9 +134,9 @@ template <typename T, typename F> std::string list(const std::vector<T> &items, 
   return out + ']';
 }
 
-std::string attributeText(const Attribute &attr, int64_t maxListed) {
+std::string attributeText(const Attribute &attr, const PrintOptions &options) {
   struct Visitor {
-    int64_t maxListed;
+    const PrintOptions &options;
     std::string operator()(int64_t v) const { return fmt::format("{}", v); }
     std::string operator()(double v) const { return formatDouble(v); }
     std::string operator()(const std::string &v) const { return quote(v); }
@@ -147,12 +149,12 @@ std::string attributeText(const Attribute &attr, int64_t maxListed) {
     std::string operator()(const std::vector<std::string> &v) const {
       return list(v, [](const std::string &x) { return quote(x); });
     }
-    std::string operator()(const Tensor &v) const { return tensorLiteral(v, maxListed); }
+    std::string operator()(const Tensor &v) const { return tensorLiteral(v, options); }
   };
-  return std::visit(Visitor{maxListed}, attr);
+  return std::visit(Visitor{options}, attr);
 }
 
-std::string opLine(const Graph &g, const Op &op, int64_t maxListed) {
+std::string opLine(const Graph &g, const Op &op, const PrintOptions &options) {
   std::string line = "  ";
   for (size_t i = 0; i < op.outputs.size(); ++i)
     line += (i ? ", " : "") + valueRef(g, op.outputs[i]);
@@ -171,12 +173,12 @@ std::string opLine(const Graph &g, const Op &op, int64_t maxListed) {
   }
   auto value = op.attrs.find("value");
   bool bareValue = value != op.attrs.end() && std::holds_alternative<Tensor>(value->second);
-  if (bareValue) line += " " + tensorLiteral(std::get<Tensor>(value->second), maxListed);
+  if (bareValue) line += " " + tensorLiteral(std::get<Tensor>(value->second), options);
   std::string dict;
   for (const auto &[name, attr] : op.attrs) {
     if (bareValue && name == "value") continue;
     dict += (dict.empty() ? "" : ", ") + identifierOrQuoted(name) + " = " +
-            attributeText(attr, maxListed);
+            attributeText(attr, options);
   }
   if (!dict.empty()) line += " {" + dict + "}";
   line += " : ";
@@ -199,7 +201,7 @@ std::string printGraph(const Graph &g, const PrintOptions &options) {
   out += ") -> (";
   for (size_t i = 0; i < g.outputs.size(); ++i) out += (i ? ", " : "") + typeRef(g, g.outputs[i]);
   out += ") {\n";
-  for (const Op &op : g.ops) out += opLine(g, op, options.maxListedElements);
+  for (const Op &op : g.ops) out += opLine(g, op, options);
   out += "  return";
   for (size_t i = 0; i < g.outputs.size(); ++i) out += (i ? ", " : " ") + valueRef(g, g.outputs[i]);
   return out + "\n}\n";

@@ -12,6 +12,8 @@ namespace qcc {
 struct PrintOptions {
   // Constants with more elements than this print as raw hex bytes instead of a value list.
   int64_t maxListedElements = 16;
+  // Print those constants as `dense<TYPE ...>` (for reading; such text does not parse back).
+  bool elideLargeConstants = false;
 };
 
 std::string printGraph(const Graph &graph, const PrintOptions &options = {});
