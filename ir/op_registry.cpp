@@ -26,6 +26,8 @@ const OpRegistry &OpRegistry::instance() {
     registerNNOps(r);
     registerTensorOps(r);
     registerQuantOps(r);
+    registerQuantizedOps(r);
+    registerLoweredOps(r);
     return r;
   }();
   return registry;
@@ -53,6 +55,14 @@ std::vector<std::string> OpRegistry::names() const {
   for (const auto &[name, def] : defs_) out.push_back(name);
   std::sort(out.begin(), out.end());
   return out;
+}
+
+bool isQuantizerKind(std::string_view kind) {
+  static constexpr std::string_view kinds[] = {
+      "quant",       "bipolar_quant",   "multi_threshold",   "trunc",
+      "float_quant", "quantize_linear", "dequantize_linear", "dynamic_quantize_linear",
+      "quantize",    "dequantize",      "threshold",         "requantize"};
+  return std::find(std::begin(kinds), std::end(kinds), kind) != std::end(kinds);
 }
 
 std::vector<TensorType> inferTypes(const Op &op, TypeList inputs) {

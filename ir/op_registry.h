@@ -49,6 +49,10 @@ private:
   std::unordered_map<std::string, OpDef> defs_;
 };
 
+// Ops that convert between reals and integer codes. They stay explicit even when their operands
+// are constant (constant folding skips them): the passes read quantization from them.
+bool isQuantizerKind(std::string_view kind);
+
 // Checks operand count and runs `infer` for `op` given its input types.
 std::vector<TensorType> inferTypes(const Op &op, TypeList inputs);
 
@@ -58,5 +62,7 @@ void registerElementwiseOps(OpRegistry &registry);
 void registerNNOps(OpRegistry &registry);
 void registerTensorOps(OpRegistry &registry);
 void registerQuantOps(OpRegistry &registry);
+void registerQuantizedOps(OpRegistry &registry);
+void registerLoweredOps(OpRegistry &registry);
 
 } // namespace qcc

@@ -91,6 +91,9 @@ std::vector<TensorType> inferMaxPool(const Op &op, TypeList in, bool withIndices
   requireNumeric(op, *in[0], "input");
   PoolShape s = poolShape(op, in[0]->shape);
   std::vector<TensorType> out{TensorType(in[0]->dtype, s.out)};
+  // Codes keep their quantization (per tensor, or per batch or channel index, which pooling
+  // keeps); the passes pool codes only where that is the pooled value's code (scales > 0).
+  if (in[0]->quant && in[0]->quant->axis < 2) out[0].quant = in[0]->quant;
   if (withIndices) {
     int64_t order = op.getInt("storage_order");
     if (order != 0 && order != 1)

@@ -6,6 +6,7 @@
 
 #include "ir/op_registry.h"
 
+#include <cmath>
 #include <optional>
 #include <string_view>
 
@@ -23,6 +24,24 @@ std::string_view roundingModeName(RoundingMode mode);
 float applyRounding(float value, RoundingMode mode);
 // The op's "rounding_mode" attribute; fails naming the op when it is not a canonical name.
 RoundingMode roundingModeOf(const Op &op);
+
+// One element of QONNX `quant` before dequantization: rmode(clamp(x / scale + zeroPoint, qmin,
+// qmax)), each step in float32 as the QONNX reference computes it. `quant` and the quantized
+// level's `quantize` (form "qonnx") share it.
+float qonnxQuantCode(float x, float scale, float zeroPoint, float qmin, float qmax,
+                     RoundingMode mode);
+// One element of `bipolar_quant` before scaling: +1 for x >= 0 (so also for -0), else -1.
+float bipolarCode(float x);
+
+// saturate(rounded + zeroPoint) to [qmin, qmax] for a value already rounded to an integer; NaN
+// goes to qmin, as in onnxruntime's kernels.
+int64_t saturateCode(double rounded, int64_t zeroPoint, int64_t qmin, int64_t qmax);
+// One element of ONNX QuantizeLinear: saturate(round_half_even(x / scale) + zeroPoint), the
+// division in the precision P. `quantize_linear` and `quantize` (form "onnx") share it.
+template <typename P>
+int64_t linearQuantCode(P x, P scale, int64_t zeroPoint, int64_t qmin, int64_t qmax) {
+  return saturateCode(std::nearbyint(x / scale), zeroPoint, qmin, qmax);
+}
 
 // Integer range of a QONNX quantizer with `bits` bits (1..64). narrow drops the most negative
 // code when signed and the largest code when unsigned, as in the QONNX reference.

@@ -77,16 +77,6 @@ template <typename P> std::vector<P> asVector(const Tensor &t) {
   return out;
 }
 
-// saturate(rounded + zeroPoint) for a value already rounded to an integer; NaN goes to the
-// lowest code, as in onnxruntime's kernels.
-int64_t saturateCode(double rounded, int64_t zeroPoint, int64_t qmin, int64_t qmax) {
-  if (std::isnan(rounded)) return qmin;
-  double v = rounded + static_cast<double>(zeroPoint);
-  if (v <= static_cast<double>(qmin)) return qmin;
-  if (v >= static_cast<double>(qmax)) return qmax;
-  return static_cast<int64_t>(v);
-}
-
 // ---- quantize_linear -----------------------------------------------------------------------
 
 std::vector<TensorType> inferQuantizeLinear(const Op &op, TypeList in) {
@@ -116,8 +106,7 @@ template <typename P> void quantizeLinear(const Op &op, TensorList in, Tensor &y
       Y *ys = y.data<Y>();
       for (int64_t i = 0; i < x.numel(); ++i) {
         auto j = static_cast<size_t>(map(i));
-        P q = static_cast<P>(xs[i]) / scale[j];
-        ys[i] = static_cast<Y>(saturateCode(std::nearbyint(q), zp[j], qmin, qmax));
+        ys[i] = static_cast<Y>(linearQuantCode(static_cast<P>(xs[i]), scale[j], zp[j], qmin, qmax));
       }
     });
   });
@@ -253,6 +242,14 @@ void evalRequantize(const Op &op, TensorList in, std::span<Tensor> out) {
 }
 
 } // namespace
+
+int64_t saturateCode(double rounded, int64_t zeroPoint, int64_t qmin, int64_t qmax) {
+  if (std::isnan(rounded)) return qmin;
+  double v = rounded + static_cast<double>(zeroPoint);
+  if (v <= static_cast<double>(qmin)) return qmin;
+  if (v >= static_cast<double>(qmax)) return qmax;
+  return static_cast<int64_t>(v);
+}
 
 void registerLinearQuantOps(OpRegistry &registry) {
   registry.add(OpDef{.name = "quantize_linear",

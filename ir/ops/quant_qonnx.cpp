@@ -110,11 +110,7 @@ void evalQuant(const Op &op, TensorList in, std::span<Tensor> out) {
                       [&](int64_t i, const std::array<int64_t, 3> &k) {
                         float s = scale[static_cast<size_t>(k[1])];
                         float z = zero[static_cast<size_t>(k[2])];
-                        float v = x[k[0]] / s;
-                        v = v + z;
-                        if (v > qmax) v = qmax;
-                        if (v < qmin) v = qmin;
-                        v = applyRounding(v, p.rounding);
+                        float v = qonnxQuantCode(x[k[0]], s, z, qmin, qmax, p.rounding);
                         y[i] = (v - z) * s;
                       });
 }
@@ -133,8 +129,7 @@ void evalBipolarQuant(const Op &, TensorList in, std::span<Tensor> out) {
   float *y = out[0].data<float>();
   forEachBroadcast<2>(out[0].shape(), {&in[0]->shape(), &in[1]->shape()},
                       [&](int64_t i, const std::array<int64_t, 2> &k) {
-                        float sign = x[k[0]] >= 0.0f ? 1.0f : -1.0f;
-                        y[i] = sign * scale[static_cast<size_t>(k[1])];
+                        y[i] = bipolarCode(x[k[0]]) * scale[static_cast<size_t>(k[1])];
                       });
 }
 
@@ -315,6 +310,19 @@ void evalFloatQuant(const Op &op, TensorList in, std::span<Tensor> out) {
 }
 
 } // namespace
+
+float qonnxQuantCode(float x, float scale, float zeroPoint, float qmin, float qmax,
+                     RoundingMode mode) {
+  float v = x / scale;
+  v = v + zeroPoint;
+  if (v > qmax) v = qmax;
+  if (v < qmin) v = qmin;
+  return applyRounding(v, mode);
+}
+
+float bipolarCode(float x) {
+  return x >= 0.0f ? 1.0f : -1.0f;
+}
 
 void registerQonnxOps(OpRegistry &registry) {
   registry.add(OpDef{.name = "quant",
