@@ -25,8 +25,10 @@ class Pass {
 public:
   virtual ~Pass() = default;
   virtual std::string name() const = 0;
-  // The level the graph is at after this pass.
-  virtual Level resultLevel() const = 0;
+  // The level the graph is at after this pass, given the level it was at before: a pass that
+  // moves the graph to a level returns that level; one that keeps the level (canonicalize,
+  // fold_batchnorm) returns `input`.
+  virtual Level resultLevel(Level input) const = 0;
   virtual void run(Graph &graph) = 0;
 };
 
@@ -43,7 +45,8 @@ public:
   void setVerify(bool enabled) { verify_ = enabled; }
 
   std::vector<std::string> pipeline() const;
-  void run(Graph &graph);
+  // Runs the passes on `graph`, which is at level `start`; returns the level after the last pass.
+  Level run(Graph &graph, Level start = kImportLevel);
   const std::vector<PassTiming> &timings() const { return timings_; }
 
 private:

@@ -13,10 +13,12 @@ PassRegistry &PassRegistry::instance() {
 
 void PassRegistry::add(PassInfo info) {
   std::string name = info.name;
-  if (!passes_.emplace(name, std::move(info)).second) fail("internal: pass '{}' registered twice", name);
+  if (!passes_.emplace(name, std::move(info)).second)
+    fail("internal: pass '{}' registered twice", name);
 }
 
-std::unique_ptr<Pass> PassRegistry::create(const std::string &name, const PassOptions &options) const {
+std::unique_ptr<Pass> PassRegistry::create(const std::string &name,
+                                           const PassOptions &options) const {
   auto it = passes_.find(name);
   if (it == passes_.end()) {
     std::vector<std::string> names;

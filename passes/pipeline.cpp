@@ -15,7 +15,8 @@ std::vector<std::string> pipelinePasses(Level level) {
 }
 
 void addPipeline(PassManager &pm, Level level, const PassOptions &options) {
-  for (const std::string &name : pipelinePasses(level)) pm.add(PassRegistry::instance().create(name, options));
+  for (const std::string &name : pipelinePasses(level))
+    pm.add(PassRegistry::instance().create(name, options));
 }
 
 } // namespace qcc

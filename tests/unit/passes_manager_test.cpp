@@ -1,5 +1,6 @@
 #include "ir/builder.h"
 #include "ir/error.h"
+#include "ir/parser.h"
 #include "passes/pass_manager.h"
 
 #include <catch2/catch.hpp>
@@ -12,7 +13,7 @@ namespace {
 class RenamePass : public Pass {
 public:
   std::string name() const override { return "rename"; }
-  Level resultLevel() const override { return kImportLevel; }
+  Level resultLevel(Level input) const override { return input; }
   void run(Graph &g) override {
     for (Value &v : g.values) v.name = "r_" + v.name;
   }
@@ -22,8 +23,35 @@ public:
 class BreakPass : public Pass {
 public:
   std::string name() const override { return "break"; }
-  Level resultLevel() const override { return kImportLevel; }
+  Level resultLevel(Level input) const override { return input; }
   void run(Graph &g) override { g.outputs = {42}; }
+};
+
+// Declares that the graph is at `level` afterwards, without changing it.
+class ToLevelPass : public Pass {
+public:
+  explicit ToLevelPass(Level level) : level_(level) {}
+  std::string name() const override { return "to_level"; }
+  Level resultLevel(Level) const override { return level_; }
+  void run(Graph &) override {}
+
+private:
+  Level level_;
+};
+
+// Records the level it is given and keeps it.
+class ObservePass : public Pass {
+public:
+  explicit ObservePass(std::vector<Level> *seen) : seen_(seen) {}
+  std::string name() const override { return "observe"; }
+  Level resultLevel(Level input) const override {
+    seen_->push_back(input);
+    return input;
+  }
+  void run(Graph &) override {}
+
+private:
+  std::vector<Level> *seen_;
 };
 
 Graph smallGraph() {
@@ -59,4 +87,47 @@ TEST_CASE("pass manager verifies after each pass and rejects unknown dump names"
   pm2.dumpAfter("nope", [](const Graph &) {});
   Graph g2 = smallGraph();
   CHECK_THROWS_WITH(pm2.run(g2), Catch::Contains("no pass named 'nope' (the pipeline is: rename)"));
+}
+
+TEST_CASE("pass manager tracks the level from the start level through each pass", "[passes]") {
+  std::vector<Level> seen;
+  PassManager pm;
+  pm.add(std::make_unique<ObservePass>(&seen));
+  pm.add(std::make_unique<ToLevelPass>(kQuantizedLevel));
+  pm.add(std::make_unique<ObservePass>(&seen));
+  Graph g = smallGraph();
+  CHECK(pm.run(g) == kQuantizedLevel);
+  CHECK(seen == std::vector<Level>{kImportLevel, kQuantizedLevel});
+  seen.clear();
+  CHECK(pm.run(g, kLoweredLevel) == kQuantizedLevel);
+  CHECK(seen == std::vector<Level>{kLoweredLevel, kQuantizedLevel});
+  PassManager empty;
+  CHECK(empty.run(g, kLoweredLevel) == kLoweredLevel);
+}
+
+TEST_CASE("pass manager verifies at the level each pass leaves the graph at", "[passes]") {
+  // `quant` is allowed at the import and quantized levels, not at the lowered level.
+  Graph g = parseGraph(R"(graph @g(%x: f32[2]) -> (f32[2]) {
+    %s = constant dense<f32[] [0.5]> : f32[]
+    %z = constant dense<f32[] [0.0]> : f32[]
+    %q = quant "q" (%x, %s, %z) {bits = 4, narrow = 0, rounding_mode = "ROUND", signed = 1} : f32[2]
+    return %q
+  })");
+  PassManager quantized;
+  quantized.add(std::make_unique<ToLevelPass>(kQuantizedLevel));
+  CHECK(quantized.run(g) == kQuantizedLevel);
+  PassManager lowered;
+  lowered.add(std::make_unique<ToLevelPass>(kLoweredLevel));
+  CHECK_THROWS_WITH(lowered.run(g), Catch::Contains("after pass 'to_level' is invalid") &&
+                                        Catch::Contains("not allowed at the lowered level"));
+  lowered.setVerify(false);
+  CHECK(lowered.run(g) == kLoweredLevel);
+}
+
+TEST_CASE("pass manager names an empty pipeline when --dump-after finds no pass", "[passes]") {
+  PassManager pm;
+  pm.dumpAfter("canonicalize", [](const Graph &) {});
+  Graph g = smallGraph();
+  CHECK_THROWS_WITH(pm.run(g),
+                    "--dump-after: no pass named 'canonicalize' (the pipeline is empty)");
 }
