@@ -1,0 +1,777 @@
+// streamline (passes/streamline.cpp) after qdq_to_quantized: interpreter equivalence with the
+// import level on randomized small graphs and on the real models (examples/digits and, when the
+// corpus is present, the QONNX TFC models and FINN's streamlined TFC), and the shape of the
+// result: integer MACs only, float only before the first quantize and after the last dequantize.
+#include "frontend/onnx_import.h"
+#include "ir/builder.h"
+#include "ir/diagnostics.h"
+#include "ir/error.h"
+#include "ir/interpreter.h"
+#include "ir/npy.h"
+#include "passes/pass_registry.h"
+#include "passes/pipeline.h"
+
+#include <algorithm>
+#include <array>
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <random>
+
+using namespace qcc;
+
+namespace {
+
+// Runs `passes` (by name) on a copy of `graph` through a PassManager, which verifies after each.
+Graph runPasses(Graph graph, const std::vector<std::string> &passes, bool strict = false) {
+  PassManager pm;
+  PassOptions options;
+  options.strict = strict;
+  for (const std::string &name : passes) pm.add(PassRegistry::instance().create(name, options));
+  pm.run(graph);
+  return graph;
+}
+
+Graph quantized(const Graph &graph, bool strict = false) {
+  return runPasses(graph, {"qdq_to_quantized", "streamline"}, strict);
+}
+
+int countKind(const Graph &g, const std::string &kind) {
+  int n = 0;
+  for (const Op &op : g.ops) n += op.kind == kind ? 1 : 0;
+  return n;
+}
+
+// Every MAC is integer (and there is at least one), and no f32 value lies both downstream of a
+// quantize and upstream of one: float only before the first quantize and after the last
+// dequantize.
+void checkIntegerOnly(const Graph &g) {
+  CHECK(countKind(g, "conv") + countKind(g, "matmul") + countKind(g, "gemm") == 0);
+  CHECK(countKind(g, "conv_integer") + countKind(g, "matmul_integer") > 0);
+  std::vector<char> down(g.values.size(), 0), up(g.values.size(), 0);
+  for (const Op &op : g.ops) {
+    bool from = op.kind == "quantize";
+    for (ValueId in : op.inputs) from = from || (in != kNoValue && down[static_cast<size_t>(in)]);
+    for (ValueId out : op.outputs) down[static_cast<size_t>(out)] = from;
+  }
+  for (size_t i = g.ops.size(); i-- > 0;) {
+    const Op &op = g.ops[i];
+    bool feeds = op.kind == "quantize";
+    for (ValueId out : op.outputs) feeds = feeds || up[static_cast<size_t>(out)];
+    for (ValueId in : op.inputs)
+      if (in != kNoValue && feeds) up[static_cast<size_t>(in)] = 1;
+  }
+  for (size_t v = 0; v < g.values.size(); ++v)
+    if (g.values[v].type.dtype == DType::f32 && down[v] && up[v])
+      FAIL_CHECK("float value '" << g.values[v].name << "' lies between quantizers");
+}
+
+// Bit-identical, except that -0 and +0 count as equal: codes have no negative zero, so the
+// dequantize of code 0 is +0 where a float quantizer may give -0 (docs/passes.md).
+bool bitEqual(float a, float b) {
+  return std::memcmp(&a, &b, sizeof a) == 0 || (a == 0 && b == 0);
+}
+
+// Outputs of `a` and `b` on `inputs`: the number of elements that differ bit for bit; fails
+// when a float element differs by more than rtol 1e-5 or an integer one at all.
+int64_t compareRuns(const Graph &a, const Graph &b, const std::vector<Tensor> &inputs) {
+  std::vector<Tensor> x = Interpreter(a).run(inputs);
+  std::vector<Tensor> y = Interpreter(b).run(inputs);
+  REQUIRE(x.size() == y.size());
+  int64_t differ = 0;
+  for (size_t o = 0; o < x.size(); ++o) {
+    REQUIRE(x[o].dtype() == y[o].dtype());
+    REQUIRE(x[o].shape() == y[o].shape());
+    for (int64_t i = 0; i < x[o].numel(); ++i) {
+      if (x[o].dtype() == DType::f32) {
+        float p = x[o].data<float>()[i], q = y[o].data<float>()[i];
+        if (bitEqual(p, q)) continue;
+        ++differ;
+        if (!(std::fabs(p - q) <= 1e-5 * std::fabs(p) + 1e-6))
+          FAIL_CHECK("output " << o << " element " << i << ": " << p << " vs " << q);
+      } else if (x[o].getInt(i) != y[o].getInt(i)) {
+        ++differ;
+        FAIL_CHECK("output " << o << " element " << i << ": " << x[o].getInt(i) << " vs "
+                             << y[o].getInt(i));
+      }
+    }
+  }
+  return differ;
+}
+
+int64_t argmax(const Tensor &t) {
+  int64_t best = 0;
+  for (int64_t i = 1; i < t.numel(); ++i)
+    if (t.getDouble(i) > t.getDouble(best)) best = i;
+  return best;
+}
+
+Tensor item(const Tensor &batch, int64_t index, double divisor = 1) {
+  Shape shape = batch.shape();
+  shape[0] = 1;
+  Tensor t(DType::f32, shape);
+  for (int64_t i = 0; i < t.numel(); ++i)
+    t.data<float>()[i] = static_cast<float>(batch.getDouble(index * t.numel() + i) / divisor);
+  return t;
+}
+
+struct ModelResult {
+  int64_t images = 0;
+  int64_t differingLogits = 0;
+  int64_t differingClasses = 0;
+};
+
+// Import level vs quantized level on every image of `images` (leading dim = count).
+ModelResult compareModel(const Graph &imported, const Graph &lowered, const Tensor &images,
+                         double divisor) {
+  ModelResult r;
+  Interpreter a(imported), b(lowered);
+  for (int64_t n = 0; n < images.shape()[0]; ++n) {
+    std::vector<Tensor> input{item(images, n, divisor)};
+    Tensor x = a.run(input).at(0), y = b.run(input).at(0);
+    REQUIRE(x.dtype() == y.dtype());
+    REQUIRE(x.shape() == y.shape());
+    ++r.images;
+    r.differingClasses += argmax(x) != argmax(y) ? 1 : 0;
+    for (int64_t i = 0; i < x.numel(); ++i) {
+      if (x.dtype() != DType::f32) {
+        r.differingLogits += x.getInt(i) != y.getInt(i) ? 1 : 0;
+        continue;
+      }
+      float p = x.data<float>()[i], q = y.data<float>()[i];
+      if (bitEqual(p, q)) continue;
+      ++r.differingLogits;
+      CHECK(std::fabs(p - q) <= 1e-5 * std::fabs(p) + 1e-6);
+    }
+  }
+  return r;
+}
+
+std::string sourcePath(const std::string &relative) {
+  return std::string(QCC_SOURCE_DIR) + "/" + relative;
+}
+
+// Builds random quantized networks at the import level, as exporters write them: an input
+// quantizer, hidden conv / matmul / gemm layers with quantized weights, a chain of per-channel
+// float ops and an activation quantizer each, and a last MAC with a float bias. Activation
+// scales and the scales of weights wider than ternary are powers of two, so that the float MACs
+// of the import level are exact and the quantized level must match them bit for bit.
+class RandomNet {
+public:
+  explicit RandomNet(uint32_t seed) : rng_(seed), b_(graph) {}
+
+  Graph graph;
+  int hiddenQuantizers = 0;
+  int descendingChannels = 0; // channels whose chain decreases (negative gamma, scale, ...)
+
+  void build() {
+    bool conv = coin();
+    Shape shape =
+        conv ? Shape{1, pick(1, 3), pick(3, 6), pick(3, 6)} : Shape{pick(1, 2), pick(2, 12)};
+    ValueId x = b_.input("x", TensorType(DType::f32, shape));
+    inputRange_ = 0;
+    x = activationQuantizer(x, "in", true);
+    int layers = pick(1, 2);
+    for (int l = 0; l < layers; ++l) {
+      std::string n = "l" + std::to_string(l);
+      x = conv ? convLayer(x, n) : denseLayer(x, n);
+      x = floatChain(x, n);
+      x = activationQuantizer(x, n + "_act", false);
+      ++hiddenQuantizers;
+      if (conv && coin() && g().type(x).shape[2] >= 2 && g().type(x).shape[3] >= 2)
+        x = b_.create1("max_pool", n + "_pool", {x},
+                       {{"kernel_shape", std::vector<int64_t>{2, 2}},
+                        {"strides", std::vector<int64_t>{2, 2}},
+                        {"pads", std::vector<int64_t>{0, 0, 0, 0}},
+                        {"dilations", std::vector<int64_t>{1, 1}},
+                        {"ceil_mode", int64_t{0}}});
+      if (l == layers - 1) graph.outputs.push_back(x);
+    }
+    if (conv) {
+      const Shape &s = g().type(x).shape;
+      x = b_.create1("reshape", "flatten", {x}, {{"shape", Shape{1, s[1] * s[2] * s[3]}}});
+    }
+    x = denseLayer(x, "last");
+    if (coin()) x = floatChain(x, "tail");
+    graph.outputs.insert(graph.outputs.begin(), x);
+  }
+
+  // Inputs that reach every code of the input quantizer, ties included.
+  std::vector<Tensor> inputs() {
+    Tensor t(TensorType(DType::f32, g().type(g().inputs[0]).shape));
+    std::uniform_real_distribution<double> u(-1.3 * inputRange_, 1.3 * inputRange_);
+    for (int64_t i = 0; i < t.numel(); ++i) {
+      double v = u(rng_);
+      if (coin()) v = std::round(v / inputStep_ * 2) * inputStep_ / 2; // on a half step
+      t.data<float>()[i] = static_cast<float>(v);
+    }
+    return {t};
+  }
+
+private:
+  const Graph &g() const { return graph; }
+  int pick(int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng_); }
+  bool coin() { return pick(0, 1) == 1; }
+  double uniform(double lo, double hi) {
+    return std::uniform_real_distribution<double>(lo, hi)(rng_);
+  }
+  float pow2(int lo, int hi) { return std::ldexp(1.0f, pick(lo, hi)); }
+
+  ValueId constant(Shape shape, const std::vector<float> &values, const std::string &name) {
+    return b_.constant(Tensor::fromVector(DType::f32, std::move(shape), values), name);
+  }
+  ValueId scalar(float v, const std::string &name) { return constant({}, {v}, name); }
+
+  // quant / bipolar_quant of x with a power-of-two scale and a random encoding.
+  ValueId activationQuantizer(ValueId x, const std::string &n, bool isInput) {
+    float s = pow2(-3, 1);
+    int kind = pick(0, 5);
+    double levels = 1;
+    ValueId out;
+    if (kind == 0) {
+      out = b_.create1("bipolar_quant", n, {x, scalar(s, n + "_s")});
+    } else if (kind == 4) {
+      out = multiThreshold(x, n, s);
+      levels = 3 / s; // thresholds lie in [-3, 3]
+    } else if (kind == 5) {
+      DType dtype = std::array{DType::u8, DType::i8, DType::u4, DType::i4}[pick(0, 3)];
+      int64_t zero = pick(0, 3) - (isSigned(dtype) ? 2 : 0);
+      Tensor z(dtype, {});
+      z.setInt(0, zero);
+      ValueId zv = b_.constant(z, n + "_z"), sv = scalar(s, n + "_s");
+      std::string name(dtypeName(dtype));
+      ValueId q = b_.create1("quantize_linear", n, {x, sv, zv},
+                             {{"dtype", name},
+                              {"precision", std::string("f32")},
+                              {"axis", int64_t{-1}},
+                              {"block_size", int64_t{0}}});
+      out = b_.create1(
+          "dequantize_linear", n + "_dq", {q, sv, zv},
+          {{"dtype", std::string("f32")}, {"axis", int64_t{-1}}, {"block_size", int64_t{0}}});
+      levels = std::ldexp(1.0, bitWidth(dtype));
+    } else {
+      int64_t bits = kind == 1 ? 2 : kind == 2 ? pick(1, 8) : pick(2, 8);
+      int64_t isSigned = kind == 2 ? 0 : 1;
+      // (A narrow 1-bit uint has the single code 0.)
+      int64_t narrow = kind == 1 ? 1 : bits == 1 ? 0 : pick(0, 1);
+      float zero = static_cast<float>(kind == 2 ? pick(0, 1) : 0);
+      levels = std::ldexp(1.0, static_cast<int>(bits));
+      out = b_.create1("quant", n, {x, scalar(s, n + "_s"), scalar(zero, n + "_z")},
+                       {{"bits", bits},
+                        {"signed", isSigned},
+                        {"narrow", narrow},
+                        {"rounding_mode", std::string(coin() ? "ROUND" : "FLOOR")}});
+    }
+    if (isInput) {
+      inputRange_ = s * levels;
+      inputStep_ = s;
+    }
+    return out;
+  }
+
+  // multi_threshold with random sorted thresholds in [-3, 3] (per channel or shared) and an
+  // output out_scale * count + out_bias that is integer codes times `s`.
+  ValueId multiThreshold(ValueId x, const std::string &n, float s) {
+    int64_t channels = g().type(x).shape[1];
+    bool bipolar = pick(0, 3) == 0;
+    int64_t count = bipolar ? 1 : pick(1, 7);
+    int64_t rows = coin() ? channels : 1;
+    std::vector<float> t;
+    for (int64_t r = 0; r < rows; ++r) {
+      std::vector<float> row = randomValues(count, -3, 3);
+      std::sort(row.begin(), row.end());
+      t.insert(t.end(), row.begin(), row.end());
+    }
+    double outScale = bipolar ? 2.0 : s;
+    double m = std::array{0.0, -1.0, -std::floor((static_cast<double>(count) + 1) / 2)}[pick(0, 2)];
+    double outBias = bipolar ? -1.0 : m * s;
+    return b_.create1("multi_threshold", n, {x, constant({rows, count}, t, n + "_t")},
+                      {{"axis", int64_t{1}},
+                       {"out_scale", outScale},
+                       {"out_bias", outBias},
+                       {"out_dtype", std::string("")}});
+  }
+
+  // Weight [rows, cols] (conv: [rows, cols...]) through a random weight quantizer whose
+  // per-channel scale has shape `scaleShape` with `channels` entries, along `axis`.
+  ValueId weight(Shape shape, Shape scaleShape, int64_t channels, int64_t axis,
+                 const std::string &n) {
+    int64_t count = checkedNumel(shape);
+    std::vector<float> w;
+    std::normal_distribution<float> normal(0.0f, 1.0f);
+    for (int64_t i = 0; i < count; ++i) w.push_back(normal(rng_));
+    int kind = pick(0, 4);
+    if (kind == 4) {
+      // QDQ: int8 codes and a per-axis dequantize_linear.
+      Tensor codes(DType::i8, shape);
+      for (int64_t i = 0; i < count; ++i) codes.setInt(i, pick(-128, 127));
+      std::vector<float> scale;
+      for (int64_t c = 0; c < channels; ++c) scale.push_back(pow2(-8, -5));
+      Tensor zero(DType::i8, {channels});
+      return b_.create1(
+          "dequantize_linear", n + "_wdq",
+          {b_.constant(codes, n + "_wc"), constant({channels}, scale, n + "_ws"),
+           b_.constant(zero, n + "_wz")},
+          {{"dtype", std::string("f32")}, {"axis", axis}, {"block_size", int64_t{0}}});
+    }
+    ValueId wv = constant(shape, w, n + "_w");
+    std::vector<float> scale;
+    for (int64_t c = 0; c < channels; ++c)
+      scale.push_back(kind <= 1 ? static_cast<float>(uniform(0.05, 0.9)) : pow2(-3, 0));
+    ValueId s = constant(scaleShape, scale, n + "_ws");
+    if (kind == 0) return b_.create1("bipolar_quant", n + "_wq", {wv, s});
+    int64_t bits = kind == 1 ? 2 : pick(2, 6);
+    return b_.create1("quant", n + "_wq", {wv, s, scalar(0, n + "_wz")},
+                      {{"bits", bits},
+                       {"signed", int64_t{kind == 3 ? 0 : 1}},
+                       {"narrow", int64_t{kind == 1 ? 1 : pick(0, 1)}},
+                       {"rounding_mode", std::string("ROUND")}});
+  }
+
+  ValueId convLayer(ValueId x, const std::string &n) {
+    const Shape &in = g().type(x).shape;
+    int64_t m = pick(1, 5), k = pick(1, 3);
+    int64_t pad = pick(0, 1), stride = pick(1, 2);
+    int64_t fit = std::min(in[2], in[3]) + 2 * pad;
+    if (k > fit) k = fit;
+    ValueId w = weight({m, in[1], k, k}, {m, 1, 1, 1}, m, 0, n);
+    std::vector<ValueId> operands{x, w};
+    if (coin()) operands.push_back(constant({m}, randomValues(m, -2, 2), n + "_b"));
+    return b_.create1("conv", n, operands,
+                      {{"strides", std::vector<int64_t>{stride, stride}},
+                       {"pads", std::vector<int64_t>{pad, pad, pad, pad}},
+                       {"dilations", std::vector<int64_t>{1, 1}},
+                       {"group", int64_t{1}}});
+  }
+
+  ValueId denseLayer(ValueId x, const std::string &n) {
+    int64_t k = g().type(x).shape[1], m = pick(1, 6);
+    if (coin()) {
+      ValueId w = weight({k, m}, {1, m}, m, 1, n);
+      return b_.create1("matmul", n, {x, w});
+    }
+    bool transB = coin();
+    ValueId w = transB ? weight({m, k}, {m, 1}, m, 0, n) : weight({k, m}, {1, m}, m, 1, n);
+    std::vector<ValueId> operands{x, w};
+    if (coin()) operands.push_back(constant({m}, randomValues(m, -2, 2), n + "_c"));
+    return b_.create1("gemm", n, operands,
+                      {{"alpha", coin() ? 1.0 : 0.75},
+                       {"beta", coin() ? 1.0 : -0.5},
+                       {"trans_a", int64_t{0}},
+                       {"trans_b", int64_t{transB ? 1 : 0}}});
+  }
+
+  std::vector<float> randomValues(int64_t n, double lo, double hi) {
+    std::vector<float> v;
+    for (int64_t i = 0; i < n; ++i) v.push_back(static_cast<float>(uniform(lo, hi)));
+    return v;
+  }
+
+  // Per-channel constant for a value of `shape` (channels on axis 1): [C], [1, C, 1, ...] or
+  // one scalar.
+  ValueId channelConstant(const Shape &shape, std::vector<float> values, const std::string &n) {
+    int64_t c = shape[1];
+    if (coin()) return scalar(values[0], n);
+    Shape s(shape.size(), 1);
+    s[1] = c;
+    if (shape.size() == 2 && coin()) s = {c};
+    return constant(s, values, n);
+  }
+
+  // 0-3 per-channel monotone float ops.
+  ValueId floatChain(ValueId x, const std::string &n) {
+    int steps = pick(0, 3);
+    for (int i = 0; i < steps; ++i) {
+      const Shape shape = g().type(x).shape;
+      int64_t c = shape[1];
+      std::string id = n + "_f" + std::to_string(i);
+      switch (pick(0, 5)) {
+      case 0: {
+        std::vector<float> gamma = randomValues(c, -1.5, 1.5), var = randomValues(c, 0.1, 3);
+        for (float gm : gamma) descendingChannels += gm < 0 ? 1 : 0;
+        x = b_.create1(
+            "batch_normalization", id,
+            {x, constant({c}, gamma, id + "_g"), constant({c}, randomValues(c, -1, 1), id + "_b"),
+             constant({c}, randomValues(c, -1, 1), id + "_m"), constant({c}, var, id + "_v")},
+            {{"epsilon", 1e-5}});
+        break;
+      }
+      case 1:
+        x = b_.create1("mul", id, {x, channelConstant(shape, randomValues(c, -2, 2), id + "_k")});
+        break;
+      case 2:
+        x = b_.create1("add", id, {x, channelConstant(shape, randomValues(c, -2, 2), id + "_k")});
+        break;
+      case 3:
+        x = b_.create1("sub", id, {channelConstant(shape, randomValues(c, -1, 1), id + "_k"), x});
+        break;
+      case 4:
+        x = b_.create1("div", id, {x, channelConstant(shape, randomValues(c, 0.25, 3), id + "_k")});
+        break;
+      default:
+        x = b_.create1("relu", id, {x});
+        break;
+      }
+    }
+    return x;
+  }
+
+  std::mt19937 rng_;
+  Builder b_;
+  double inputRange_ = 1;
+  double inputStep_ = 1;
+};
+
+// Every threshold op has thresholds [C, levels] (or [1, levels]), sorted ascending in an
+// increasing channel and descending in a decreasing one; returns the decreasing channels.
+int checkThresholds(const Graph &g) {
+  int descending = 0;
+  for (const Op &op : g.ops) {
+    if (op.kind != "threshold") continue;
+    const Tensor *t = g.constantValue(op.inputs[1]);
+    REQUIRE(t);
+    const QuantInfo &q = *g.type(op.outputs[0]).quant;
+    int64_t levels = q.encoding == QEncoding::bipolar ? 1 : q.maxCode() - q.minCode();
+    CHECK(t->shape()[1] == levels);
+    std::vector<int64_t> down = op.getInts("descending");
+    for (int64_t c = 0; c < t->shape()[0]; ++c) {
+      bool d = !down.empty() && down[static_cast<size_t>(c)] == 1;
+      descending += d ? 1 : 0;
+      for (int64_t j = 1; j < levels; ++j) {
+        int64_t prev = t->getInt(c * levels + j - 1), cur = t->getInt(c * levels + j);
+        CHECK((d ? prev >= cur : prev <= cur));
+      }
+    }
+  }
+  return descending;
+}
+
+} // namespace
+
+TEST_CASE("streamline: the digits examples become integer-only and bit-exact",
+          "[passes][streamline]") {
+  Tensor images = readNpy(sourcePath("examples/digits/test_x.npy"));
+  REQUIRE(images.shape() == Shape{360, 1, 8, 8});
+  for (std::string model : {"digits_w1a1", "digits_ternary", "digits_w2a2"}) {
+    DYNAMIC_SECTION(model) {
+      Graph imported = importOnnxFile(sourcePath("examples/digits/" + model + ".onnx"));
+      WarningCollector warnings;
+      Graph lowered = quantized(imported, true);
+      CHECK(warnings.warnings().empty());
+      checkIntegerOnly(lowered);
+      CHECK(countKind(lowered, "threshold") == 2);
+      CHECK(countKind(lowered, "conv_integer") == 2);
+      CHECK(countKind(lowered, "matmul_integer") == 1);
+      ModelResult r = compareModel(imported, lowered, images, 1);
+      CHECK(r.images == 360);
+      CHECK(r.differingClasses == 0);
+      // Scales are powers of two or multiply exactly: every logit is bit-identical.
+      CHECK(r.differingLogits == 0);
+      // The same through the standard pipeline (canonicalize and fold_batchnorm around).
+      Graph pipeline = imported;
+      PassManager pm;
+      addPipeline(pm, kQuantizedLevel);
+      pm.run(pipeline);
+      checkIntegerOnly(pipeline);
+      ModelResult p = compareModel(imported, pipeline, images, 1);
+      CHECK(p.differingClasses == 0);
+      CHECK(p.differingLogits == 0);
+    }
+  }
+}
+
+TEST_CASE("streamline: the QONNX TFC models and FINN's streamlined TFC",
+          "[passes][streamline][corpus]") {
+  std::string corpus = std::string(QCC_CORPUS_DIR) + "/qonnx/";
+  if (!std::filesystem::exists(corpus + "TFC_2W2A.onnx")) {
+    WARN("corpus not found at " << corpus << ": skipped");
+    return;
+  }
+  Tensor images = readNpy(corpus + "finn_tfc_w1a1_streamlined.input.npy");
+  // And 32 images of random pixels 0..255.
+  Tensor noise(DType::f32, {32, 1, 28, 28});
+  std::mt19937 rng(11);
+  for (int64_t i = 0; i < noise.numel(); ++i)
+    noise.data<float>()[i] = static_cast<float>(std::uniform_int_distribution<int>(0, 255)(rng));
+  for (std::string model : {"TFC_1W1A", "TFC_1W2A", "TFC_2W2A", "finn_tfc_w1a1_streamlined"}) {
+    DYNAMIC_SECTION(model) {
+      Graph imported = importOnnxFile(corpus + model + ".onnx");
+      WarningCollector warnings;
+      Graph lowered = quantized(imported, true);
+      CHECK(warnings.warnings().empty());
+      checkIntegerOnly(lowered);
+      CHECK(countKind(lowered, "matmul_integer") == 4);
+      CHECK(countKind(lowered, "threshold") == 3);
+      bool finn = model.rfind("finn", 0) == 0;
+      for (const Tensor *batch : {&images, &noise}) {
+        ModelResult r = compareModel(imported, lowered, *batch, finn ? 1 : 255);
+        CHECK(r.images == batch->shape()[0]);
+        CHECK(r.differingClasses == 0);
+        CHECK(r.differingLogits == 0);
+      }
+    }
+  }
+}
+
+TEST_CASE("streamline: random quantized networks match the import level bit for bit",
+          "[passes][streamline][random]") {
+  int descending = 0;
+  for (uint32_t seed = 1; seed <= 300; ++seed) {
+    INFO("seed " << seed);
+    RandomNet net(seed);
+    net.build();
+    WarningCollector warnings;
+    Graph lowered = quantized(net.graph, true);
+    CHECK(warnings.warnings().empty());
+    checkIntegerOnly(lowered);
+    CHECK(countKind(lowered, "threshold") == net.hiddenQuantizers);
+    descending += checkThresholds(lowered);
+    for (int trial = 0; trial < 6; ++trial)
+      CHECK(compareRuns(net.graph, lowered, net.inputs()) == 0);
+  }
+  CHECK(descending > 0); // negative slopes occurred and were handled
+}
+
+namespace {
+
+Tensor f32(Shape shape, std::vector<float> values) {
+  return Tensor::fromVector(DType::f32, std::move(shape), values);
+}
+
+Attrs quantAttrs(int64_t bits, int64_t isSigned, int64_t narrow = 0) {
+  return {{"bits", bits},
+          {"signed", isSigned},
+          {"narrow", narrow},
+          {"rounding_mode", std::string("ROUND")}};
+}
+
+// x [1, 4] -> quant int4 (scale 0.5) -> matmul with int3 weights (scale 0.25) -> `middle` ->
+// quant uint2 (scale 1) -> matmul -> output.
+struct SmallNet {
+  Graph graph;
+  Builder b{graph};
+  ValueId x = b.input("x", TensorType(DType::f32, {1, 4}));
+
+  ValueId quant(ValueId v, float scale, Attrs attrs, const std::string &name) {
+    return b.create1(
+        "quant", name,
+        {v, b.constant(f32({}, {scale}), name + "_s"), b.constant(f32({}, {0}), name + "_z")},
+        std::move(attrs));
+  }
+  ValueId dense(ValueId v, std::vector<float> w, int64_t n, const std::string &name) {
+    int64_t k = graph.type(v).shape[1];
+    ValueId wq = quant(b.constant(f32({k, n}, std::move(w)), name + "_w"), 0.25f, quantAttrs(3, 1),
+                       name + "_wq");
+    return b.create1("matmul", name, {v, wq});
+  }
+  template <typename Middle> void build(Middle middle) {
+    ValueId h = quant(x, 0.5f, quantAttrs(4, 1), "in");
+    h = dense(h, {1, -2, 3, 0, 0.5f, 1, -1, 2, -3, 1, 0, -1}, 3, "fc1");
+    h = middle(h);
+    h = quant(h, 1.0f, quantAttrs(2, 0), "act");
+    graph.outputs.push_back(dense(h, {1, -1, 2, 0, -2, 1}, 2, "fc2"));
+  }
+};
+
+// Every input on the grid of the input quantizer and between its codes.
+std::vector<std::vector<Tensor>> gridInputs() {
+  std::vector<std::vector<Tensor>> out;
+  for (int i = -20; i <= 20; ++i) {
+    float v = 0.25f * static_cast<float>(i);
+    out.push_back({f32({1, 4}, {v, -v, 0.5f * v, 1.5f - v})});
+  }
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("streamline: a non-monotone chain stays float with a warning", "[passes][streamline]") {
+  SmallNet net;
+  net.build([&](ValueId h) { return net.b.create1("abs", "fold_abs", {h}); });
+  WarningCollector warnings;
+  Graph lowered = quantized(net.graph);
+  REQUIRE(warnings.warnings().size() == 1);
+  CHECK_THAT(warnings.warnings()[0],
+             Catch::Contains("op 'quantize' (act) stays float") && Catch::Contains("fold_abs"));
+  CHECK(countKind(lowered, "threshold") == 0);
+  CHECK(countKind(lowered, "matmul_integer") == 2); // the MACs are integer all the same
+  for (const auto &in : gridInputs()) CHECK(compareRuns(net.graph, lowered, in) == 0);
+  CHECK_THROWS_WITH(quantized(net.graph, true),
+                    Catch::Contains("cannot be made integer") && Catch::Contains("fold_abs"));
+}
+
+TEST_CASE("streamline: zero and negative slopes per channel", "[passes][streamline]") {
+  SmallNet net;
+  net.build([&](ValueId h) {
+    // gamma 0 makes channel 1 constant; -0.5 makes channel 2 decreasing.
+    auto c = [&](std::vector<float> v, const std::string &n) {
+      return net.b.constant(f32({3}, std::move(v)), n);
+    };
+    return net.b.create1("batch_normalization", "bn",
+                         {h, c({1.5f, 0, -0.5f}, "g"), c({0.25f, 1.2f, 0.5f}, "beta"),
+                          c({0.1f, 0, -0.3f}, "mean"), c({1, 2, 0.5f}, "var")},
+                         {{"epsilon", 1e-5}});
+  });
+  WarningCollector warnings;
+  Graph lowered = quantized(net.graph, true);
+  CHECK(warnings.warnings().empty());
+  REQUIRE(countKind(lowered, "threshold") == 1);
+  for (const Op &op : lowered.ops)
+    if (op.kind == "threshold") CHECK(op.getInts("descending") == std::vector<int64_t>{0, 0, 1});
+  for (const auto &in : gridInputs()) CHECK(compareRuns(net.graph, lowered, in) == 0);
+}
+
+TEST_CASE("streamline: per-channel activation scales keep the MAC float", "[passes][streamline]") {
+  Graph g;
+  Builder b(g);
+  ValueId x = b.input("x", TensorType(DType::f32, {1, 2}));
+  ValueId q =
+      b.create1("quant", "in",
+                {x, b.constant(f32({1, 2}, {0.5f, 0.25f}), "s"), b.constant(f32({}, {0}), "z")},
+                quantAttrs(4, 1));
+  g.outputs.push_back(b.create1("matmul", "fc", {q, b.constant(f32({2, 2}, {1, 2, 3, 4}), "w")}));
+  WarningCollector warnings;
+  Graph lowered = quantized(g);
+  REQUIRE(warnings.warnings().size() == 1);
+  CHECK_THAT(warnings.warnings()[0],
+             Catch::Contains("op 'matmul' (fc) stays float") && Catch::Contains("per channel"));
+  CHECK(countKind(lowered, "matmul") == 1);
+  CHECK(compareRuns(g, lowered, {f32({1, 2}, {0.7f, -1.3f})}) == 0);
+  CHECK_THROWS_WITH(quantized(g, true), Catch::Contains("op 'matmul' (fc)"));
+}
+
+TEST_CASE("streamline: integer-valued float weights become codes (FINN)", "[passes][streamline]") {
+  Graph g;
+  Builder b(g);
+  ValueId x = b.input("x", TensorType(DType::f32, {1, 3}));
+  ValueId t = b.constant(f32({1, 1}, {0}), "t");
+  Attrs bipolar{{"axis", int64_t{1}},
+                {"out_scale", 2.0},
+                {"out_bias", -1.0},
+                {"out_dtype", std::string("BIPOLAR")}};
+  ValueId h = b.create1("multi_threshold", "mt0", {x, t}, bipolar);
+  h = b.create1("matmul", "fc", {h, b.constant(f32({3, 2}, {-1, 0, 2, 3, 1, -4}), "w")});
+  h = b.create1("mul", "scale", {h, b.constant(f32({2}, {0.5f, -1.5f}), "k")});
+  Tensor thresholds = f32({2, 3}, {-2, 0.5f, 3, -1, 0, 1});
+  Attrs uint2{{"axis", int64_t{1}},
+              {"out_scale", 1.0},
+              {"out_bias", 0.0},
+              {"out_dtype", std::string("UINT2")}};
+  g.outputs.push_back(
+      b.create1("multi_threshold", "mt1", {h, b.constant(thresholds, "t1")}, uint2));
+  WarningCollector warnings;
+  Graph lowered = quantized(g, true);
+  CHECK(warnings.warnings().empty());
+  CHECK(countKind(lowered, "multi_threshold") == 0);
+  CHECK(countKind(lowered, "matmul_integer") == 1);
+  REQUIRE(countKind(lowered, "threshold") == 1);
+  for (const Op &op : lowered.ops)
+    if (op.kind == "matmul_integer") {
+      const TensorType &w = lowered.type(op.inputs[1]);
+      REQUIRE(w.quant);
+      CHECK(w.quant->encoding == QEncoding::sint);
+      CHECK(w.quant->bits == 3); // -4..3
+    }
+  for (int i = 0; i < 8; ++i) {
+    float v = static_cast<float>(i) - 3.5f;
+    CHECK(compareRuns(g, lowered, {f32({1, 3}, {v, -v, v * v - 4})}) == 0);
+  }
+}
+
+TEST_CASE("streamline: a QDQ conv with an int32 bias and 8-bit activations",
+          "[passes][streamline]") {
+  // x -> Q/DQ u8 (scale 1/16, zero point 128) -> conv (int8 weights per channel, int32 bias)
+  // -> relu -> Q/DQ u8 (scale 1/4, zero point 0): 255 thresholds per channel.
+  Graph g;
+  Builder b(g);
+  ValueId x = b.input("x", TensorType(DType::f32, {1, 2, 3, 3}));
+  auto qdq = [&](ValueId v, float scale, int64_t zero, const std::string &n) {
+    ValueId s = b.constant(f32({}, {scale}), n + "_s");
+    Tensor z(DType::u8, {});
+    z.setInt(0, zero);
+    ValueId zv = b.constant(z, n + "_z");
+    ValueId q = b.create1("quantize_linear", n + "_q", {v, s, zv},
+                          {{"dtype", std::string("u8")},
+                           {"precision", std::string("f32")},
+                           {"axis", int64_t{-1}},
+                           {"block_size", int64_t{0}}});
+    return b.create1(
+        "dequantize_linear", n + "_dq", {q, s, zv},
+        {{"dtype", std::string("f32")}, {"axis", int64_t{-1}}, {"block_size", int64_t{0}}});
+  };
+  Attrs perChannel{{"dtype", std::string("f32")}, {"axis", int64_t{0}}, {"block_size", int64_t{0}}};
+  Tensor wc(DType::i8, {3, 2, 2, 2});
+  for (int64_t i = 0; i < wc.numel(); ++i) wc.setInt(i, (i * 37) % 255 - 127);
+  ValueId w = b.create1(
+      "dequantize_linear", "w_dq",
+      {b.constant(wc, "wc"), b.constant(f32({3}, {0.0625f, 0.125f, 0.03125f}), "ws")}, perChannel);
+  Tensor bc(DType::i32, {3});
+  for (int64_t i = 0; i < 3; ++i) bc.setInt(i, 1000 * (i - 1) + 7);
+  ValueId bias = b.create1(
+      "dequantize_linear", "b_dq",
+      {b.constant(bc, "bc"), b.constant(f32({3}, {0.00390625f, 0.0078125f, 0.001953125f}), "bs")},
+      perChannel);
+  ValueId c = b.create1("conv", "conv", {qdq(x, 0.0625f, 128, "in"), w, bias},
+                        {{"strides", std::vector<int64_t>{1, 1}},
+                         {"pads", std::vector<int64_t>{1, 1, 1, 1}},
+                         {"dilations", std::vector<int64_t>{1, 1}},
+                         {"group", int64_t{1}}});
+  g.outputs.push_back(qdq(b.create1("relu", "relu", {c}), 0.25f, 0, "out"));
+  WarningCollector warnings;
+  Graph lowered = quantized(g, true);
+  CHECK(warnings.warnings().empty());
+  CHECK(countKind(lowered, "conv_integer") == 1);
+  REQUIRE(countKind(lowered, "threshold") == 1);
+  checkThresholds(lowered);
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<float> u(-9, 9);
+  for (int trial = 0; trial < 40; ++trial) {
+    Tensor in(DType::f32, {1, 2, 3, 3});
+    for (int64_t i = 0; i < in.numel(); ++i) in.data<float>()[i] = u(rng);
+    CHECK(compareRuns(g, lowered, {in}) == 0);
+  }
+}
+
+TEST_CASE("streamline: requantizing codes", "[passes][streamline]") {
+  // Q/DQ u8 -> max_pool -> Q/DQ u8 with the same parameters (the identity on the codes, dropped)
+  // or with another scale (a threshold on the codes).
+  for (float outScale : {0.5f, 1.25f}) {
+    Graph g;
+    Builder b(g);
+    ValueId x = b.input("x", TensorType(DType::f32, {1, 2, 4, 4}));
+    auto qdq = [&](ValueId v, float scale, const std::string &n) {
+      ValueId s = b.constant(f32({}, {scale}), n + "_s");
+      Tensor z(DType::u8, {});
+      z.setInt(0, 10);
+      ValueId zv = b.constant(z, n + "_z");
+      ValueId q = b.create1("quantize_linear", n + "_q", {v, s, zv},
+                            {{"dtype", std::string("u8")},
+                             {"precision", std::string("f32")},
+                             {"axis", int64_t{-1}},
+                             {"block_size", int64_t{0}}});
+      return b.create1(
+          "dequantize_linear", n + "_dq", {q, s, zv},
+          {{"dtype", std::string("f32")}, {"axis", int64_t{-1}}, {"block_size", int64_t{0}}});
+    };
+    ValueId p = b.create1("max_pool", "pool", {qdq(x, 0.5f, "in")},
+                          {{"kernel_shape", std::vector<int64_t>{2, 2}},
+                           {"strides", std::vector<int64_t>{2, 2}},
+                           {"pads", std::vector<int64_t>{0, 0, 0, 0}},
+                           {"dilations", std::vector<int64_t>{1, 1}},
+                           {"ceil_mode", int64_t{0}}});
+    g.outputs.push_back(qdq(p, outScale, "out"));
+    WarningCollector warnings;
+    Graph lowered = quantized(g, true);
+    CHECK(warnings.warnings().empty());
+    CHECK(countKind(lowered, "quantize") == 1);
+    CHECK(countKind(lowered, "threshold") == (outScale == 0.5f ? 0 : 1));
+    std::mt19937 rng(5);
+    std::uniform_real_distribution<float> u(-10, 130);
+    for (int trial = 0; trial < 20; ++trial) {
+      Tensor in(DType::f32, {1, 2, 4, 4});
+      for (int64_t i = 0; i < in.numel(); ++i) in.data<float>()[i] = u(rng);
+      CHECK(compareRuns(g, lowered, {in}) == 0);
+    }
+  }
+}
