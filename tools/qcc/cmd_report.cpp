@@ -1,0 +1,364 @@
+// qcc report: one row per op of a model at an IR level (shapes, kernel, bits and encodings, MACs,
+// BOPs, weight bytes, arena placement), totals, and the arena against its liveness lower bound.
+// The columns and how they are computed: docs/report.md.
+#include "frontend/onnx_import.h"
+#include "ir/error.h"
+#include "ir/op_registry.h"
+#include "passes/memory_plan.h"
+#include "passes/pass_registry.h"
+#include "passes/pipeline.h"
+#include "tools/qcc/commands.h"
+#include "tools/qcc/pipeline_flags.h"
+
+#include <fmt/format.h>
+#include <optional>
+#include <set>
+
+namespace qcc::cli {
+namespace {
+
+int64_t checkedMul(int64_t a, int64_t b) {
+  int64_t r = 0;
+  if (__builtin_mul_overflow(a, b, &r)) fail("report: operation count overflows 64 bits");
+  return r;
+}
+
+int64_t checkedAdd(int64_t a, int64_t b) {
+  int64_t r = 0;
+  if (__builtin_add_overflow(a, b, &r)) fail("report: total overflows 64 bits");
+  return r;
+}
+
+struct Precision {
+  int bits = 0;
+  std::string encoding;
+  std::string dtype;
+  bool quantized = false;
+};
+
+// From the type's quantization when it has one, else from the element type (float = 32 bits).
+Precision precisionOf(const TensorType &t) {
+  std::string dtype(dtypeName(t.dtype));
+  if (t.quant) {
+    static constexpr const char *names[] = {"bipolar", "ternary", "uint", "int"};
+    return {t.quant->bits, names[static_cast<size_t>(t.quant->encoding)], dtype, true};
+  }
+  if (isFloat(t.dtype)) return {bitWidth(t.dtype), "float", dtype, false};
+  if (t.dtype == DType::boolean) return {1, "bool", dtype, false};
+  return {bitWidth(t.dtype), isSigned(t.dtype) ? "int" : "uint", dtype, false};
+}
+
+// Multiply-accumulates of one run of `op` (operand 0 is the activation, operand 1 the weight);
+// nullopt for ops that are not MAC ops.
+std::optional<int64_t> macCount(const Graph &g, const Op &op) {
+  bool conv = op.kind == "conv" || op.kind == "conv_integer";
+  bool matmul = op.kind == "matmul" || op.kind == "matmul_integer";
+  if (!conv && !matmul && op.kind != "gemm") return std::nullopt;
+  if (op.inputs.size() < 2 || op.inputs[0] == kNoValue || op.inputs[1] == kNoValue ||
+      op.outputs.empty())
+    return std::nullopt;
+  const TensorType &a = g.type(op.inputs[0]);
+  const TensorType &w = g.type(op.inputs[1]);
+  int64_t outputs = g.type(op.outputs[0]).numel();
+  // Each output element sums over one filter (conv) or one row of the reduction (matmul, gemm).
+  int64_t reduction = 0;
+  if (conv && w.rank() > 0 && w.shape[0] > 0) reduction = w.numel() / w.shape[0];
+  if (matmul && a.rank() > 0) reduction = a.shape.back();
+  if (op.kind == "gemm" && a.rank() == 2) reduction = a.shape[op.getInt("trans_a", 0) ? 0 : 1];
+  return checkedMul(outputs, reduction);
+}
+
+// Bytes of the same values as float32. A packed type's shape counts words: its elements are
+// the bits of one plane, so the channel padding up to the word counts too.
+int64_t float32Bytes(const TensorType &t) {
+  int64_t elements = t.numel();
+  if (t.layout.kind == LayoutKind::packed && t.layout.planes > 0)
+    elements =
+        checkedMul(elements, static_cast<int64_t>(storageBytes(t.dtype)) * 8) / t.layout.planes;
+  return checkedMul(elements, 4);
+}
+
+struct Row {
+  std::string name;
+  std::string kind;
+  std::string kernel;                     // empty: none chosen at this level
+  std::vector<const TensorType *> inputs; // nullptr: absent optional operand
+  std::vector<const TensorType *> outputs;
+  std::optional<Precision> a, w;
+  int64_t macs = 0;
+  int64_t bops = 0;
+  int64_t weightBytes = 0;
+  int64_t weightBytesF32 = 0;
+  std::vector<int64_t> arenaOffsets;
+  std::vector<int64_t> arenaBytes;
+};
+
+struct Totals {
+  int64_t macs = 0;
+  int64_t bops = 0;
+  int64_t weightBytes = 0;
+  int64_t weightBytesF32 = 0;
+  int64_t arenaBytes = 0;
+  int64_t lowerBoundBytes = 0;
+};
+
+struct Report {
+  std::string model;
+  std::string graph;
+  std::string level;
+  std::vector<Row> rows;
+  Totals totals;
+};
+
+Report buildReport(const Graph &g, const MemoryPlan &plan) {
+  Report r;
+  r.graph = g.name;
+  std::set<ValueId> weights; // counted once in the totals however many ops read them
+  for (const Op &op : g.ops) {
+    if (op.kind == "constant") continue;
+    Row row;
+    row.name = op.name.empty() && !op.outputs.empty() ? g.value(op.outputs[0]).name : op.name;
+    row.kind = op.kind;
+    row.kernel = op.getString("kernel", "");
+    for (ValueId in : op.inputs) row.inputs.push_back(in == kNoValue ? nullptr : &g.type(in));
+    for (ValueId out : op.outputs) row.outputs.push_back(&g.type(out));
+    if (!op.inputs.empty() && op.inputs[0] != kNoValue) row.a = precisionOf(g.type(op.inputs[0]));
+    if (std::optional<int64_t> macs = macCount(g, op)) {
+      row.w = precisionOf(g.type(op.inputs[1]));
+      row.macs = *macs;
+      row.bops = checkedMul(checkedMul(row.a->bits, row.w->bits), row.macs);
+    }
+    std::set<ValueId> own;
+    for (ValueId in : op.inputs)
+      if (in != kNoValue && g.constantValue(in) && own.insert(in).second) {
+        row.weightBytes += tensorBytes(g.type(in));
+        row.weightBytesF32 += float32Bytes(g.type(in));
+        if (weights.insert(in).second) {
+          r.totals.weightBytes = checkedAdd(r.totals.weightBytes, tensorBytes(g.type(in)));
+          r.totals.weightBytesF32 = checkedAdd(r.totals.weightBytesF32, float32Bytes(g.type(in)));
+        }
+      }
+    row.arenaOffsets = op.getInts("arena_offsets", std::vector<int64_t>(op.outputs.size(), -1));
+    if (row.arenaOffsets.size() != op.outputs.size())
+      fail("{}: attribute 'arena_offsets' has {} entries for {} results", op.describe(),
+           row.arenaOffsets.size(), op.outputs.size());
+    for (size_t i = 0; i < op.outputs.size(); ++i)
+      row.arenaBytes.push_back(
+          row.arenaOffsets[i] < 0 ? 0 : plan.bytes[static_cast<size_t>(op.outputs[i])]);
+    r.totals.macs = checkedAdd(r.totals.macs, row.macs);
+    r.totals.bops = checkedAdd(r.totals.bops, row.bops);
+    r.rows.push_back(std::move(row));
+  }
+  r.totals.arenaBytes = plan.arenaBytes;
+  r.totals.lowerBoundBytes = plan.lowerBoundBytes;
+  return r;
+}
+
+// ---- text
+
+std::string typeText(const TensorType *t) {
+  return t ? fmt::format("{}{}", dtypeName(t->dtype), shapeString(t->shape)) : "_";
+}
+
+std::string joined(const std::vector<const TensorType *> &types) {
+  std::string s;
+  for (const TensorType *t : types) s += (s.empty() ? "" : ",") + typeText(t);
+  return s;
+}
+
+// Names come from the model file: control characters would break the table.
+std::string cellText(const std::string &s) {
+  std::string out;
+  for (char ch : s) {
+    auto c = static_cast<unsigned char>(ch);
+    out += c < 0x20 || c == 0x7F ? fmt::format("\\x{:02X}", c) : std::string(1, ch);
+  }
+  return out;
+}
+
+// Precision as the IR text writes it: the quantized kind ("bipolar1", "int2") or the dtype.
+std::string precisionText(const Precision &p) {
+  return p.quantized ? fmt::format("{}{}", p.encoding, p.bits) : p.dtype;
+}
+
+// One entry per result; "-" for results outside the arena.
+std::string arenaText(const std::vector<int64_t> &offsets, const std::vector<int64_t> &values) {
+  std::string s;
+  for (size_t i = 0; i < values.size(); ++i)
+    s += (i ? "," : "") + (offsets[i] < 0 ? std::string("-") : fmt::format("{}", values[i]));
+  return s.empty() ? "-" : s;
+}
+
+std::string percentOver(int64_t value, int64_t base) {
+  if (base == 0) return value == 0 ? "+0.0%" : "n/a";
+  return fmt::format("{:+.1f}%",
+                     100.0 * static_cast<double>(value - base) / static_cast<double>(base));
+}
+
+std::string textReport(const Report &r) {
+  std::vector<std::string> header = {
+      "#",    "name", "op",           "kernel",    "inputs",       "outputs",    "a x w",
+      "MACs", "BOPs", "weight bytes", "f32 bytes", "arena offset", "arena bytes"};
+  // Numeric columns are right-aligned.
+  std::vector<bool> right = {true, false, false, false, false, false, false,
+                             true, true,  true,  true,  true,  true};
+  std::vector<std::vector<std::string>> cells = {header};
+  for (size_t i = 0; i < r.rows.size(); ++i) {
+    const Row &row = r.rows[i];
+    std::string precision = "-";
+    if (row.a && row.w)
+      precision = fmt::format("{} x {}", precisionText(*row.a), precisionText(*row.w));
+    else if (row.a)
+      precision = precisionText(*row.a);
+    auto count = [](int64_t n) { return n == 0 ? std::string("-") : fmt::format("{}", n); };
+    cells.push_back({fmt::format("{}", i), cellText(row.name), cellText(row.kind),
+                     row.kernel.empty() ? "-" : cellText(row.kernel), joined(row.inputs),
+                     joined(row.outputs), precision, count(row.macs), count(row.bops),
+                     count(row.weightBytes), count(row.weightBytesF32),
+                     arenaText(row.arenaOffsets, row.arenaOffsets),
+                     arenaText(row.arenaOffsets, row.arenaBytes)});
+  }
+  std::vector<size_t> width(header.size(), 0);
+  for (const auto &line : cells)
+    for (size_t c = 0; c < line.size(); ++c) width[c] = std::max(width[c], line[c].size());
+  std::string out = fmt::format("model {}: graph @{} at the {} level\n\n", cellText(r.model),
+                                cellText(r.graph), r.level);
+  for (const auto &line : cells) {
+    std::string text;
+    for (size_t c = 0; c < line.size(); ++c) {
+      std::string pad(width[c] - line[c].size(), ' ');
+      text += (c ? "  " : "") + (right[c] ? pad + line[c] : line[c] + pad);
+    }
+    while (!text.empty() && text.back() == ' ') text.pop_back();
+    out += text + "\n";
+  }
+  const Totals &t = r.totals;
+  out += fmt::format("\ntotals over {} layers: {} MACs, {} BOPs\n", r.rows.size(), t.macs, t.bops);
+  out += fmt::format("weights: {} bytes ({} bytes as float32)\n", t.weightBytes, t.weightBytesF32);
+  out += fmt::format("arena: {} bytes, liveness lower bound {} bytes ({})\n", t.arenaBytes,
+                     t.lowerBoundBytes, percentOver(t.arenaBytes, t.lowerBoundBytes));
+  return out;
+}
+
+// ---- JSON (keys in a fixed order; integers only, so the output is byte-stable)
+
+// Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF.
+bool validUtf8(const std::string &s) {
+  for (size_t i = 0; i < s.size();) {
+    auto c = static_cast<unsigned char>(s[i]);
+    size_t len = c < 0x80 ? 1 : c < 0xC2 ? 0 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : c < 0xF5 ? 4 : 0;
+    if (len == 0 || i + len > s.size()) return false;
+    auto next = len > 1 ? static_cast<unsigned char>(s[i + 1]) : 0x80;
+    unsigned char lo = c == 0xE0 ? 0xA0 : c == 0xF0 ? 0x90 : 0x80;
+    unsigned char hi = c == 0xED ? 0x9F : c == 0xF4 ? 0x8F : 0xBF;
+    if (next < lo || next > hi) return false;
+    for (size_t k = 2; k < len; ++k)
+      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
+    i += len;
+  }
+  return true;
+}
+
+std::string jsonString(const std::string &s) {
+  // Names come from the model file; bytes that are not UTF-8 are escaped one by one.
+  bool utf8 = validUtf8(s);
+  std::string out = "\"";
+  for (char ch : s) {
+    auto c = static_cast<unsigned char>(ch);
+    if (c == '"')
+      out += "\\\"";
+    else if (c == '\\')
+      out += "\\\\";
+    else if (c < 0x20 || c == 0x7F || (c >= 0x80 && !utf8))
+      out += fmt::format("\\u{:04x}", c);
+    else
+      out += ch;
+  }
+  return out + "\"";
+}
+
+std::string jsonType(const TensorType *t) {
+  if (!t) return "null";
+  return fmt::format("{{\"dtype\": {}, \"shape\": [{}]}}",
+                     jsonString(std::string(dtypeName(t->dtype))), fmt::join(t->shape, ", "));
+}
+
+std::string jsonTypes(const std::vector<const TensorType *> &types) {
+  std::string s;
+  for (const TensorType *t : types) s += (s.empty() ? "" : ", ") + jsonType(t);
+  return "[" + s + "]";
+}
+
+std::string jsonReport(const Report &r) {
+  std::string out = "{\n";
+  out += fmt::format("  \"model\": {},\n  \"graph\": {},\n  \"level\": {},\n  \"layers\": [",
+                     jsonString(r.model), jsonString(r.graph), jsonString(r.level));
+  for (size_t i = 0; i < r.rows.size(); ++i) {
+    const Row &row = r.rows[i];
+    auto bits = [](const std::optional<Precision> &p) {
+      return p ? fmt::format("{}", p->bits) : std::string("null");
+    };
+    auto encoding = [](const std::optional<Precision> &p) {
+      return p ? jsonString(p->encoding) : std::string("null");
+    };
+    std::string arena;
+    for (size_t k = 0; k < row.arenaOffsets.size(); ++k)
+      arena += fmt::format("{}{{\"offset\": {}, \"bytes\": {}}}", k ? ", " : "",
+                           row.arenaOffsets[k], row.arenaBytes[k]);
+    out += i ? ",\n" : "\n";
+    out += fmt::format(
+        "    {{\"index\": {}, \"name\": {}, \"op\": {}, \"kernel\": {}, \"inputs\": {}, "
+        "\"outputs\": {}, \"a_bits\": {}, \"a_encoding\": {}, \"w_bits\": {}, \"w_encoding\": {}, "
+        "\"macs\": {}, \"bops\": {}, \"weight_bytes\": {}, \"weight_bytes_f32\": {}, "
+        "\"arena\": [{}]}}",
+        i, jsonString(row.name), jsonString(row.kind),
+        row.kernel.empty() ? "null" : jsonString(row.kernel), jsonTypes(row.inputs),
+        jsonTypes(row.outputs), bits(row.a), encoding(row.a), bits(row.w), encoding(row.w),
+        row.macs, row.bops, row.weightBytes, row.weightBytesF32, arena);
+  }
+  const Totals &t = r.totals;
+  out += r.rows.empty() ? "],\n" : "\n  ],\n";
+  out += fmt::format("  \"totals\": {{\"layers\": {}, \"macs\": {}, \"bops\": {}, "
+                     "\"weight_bytes\": {}, \"weight_bytes_f32\": {}, \"arena_bytes\": {}, "
+                     "\"arena_lower_bound_bytes\": {}}}\n}}\n",
+                     r.rows.size(), t.macs, t.bops, t.weightBytes, t.weightBytesF32, t.arenaBytes,
+                     t.lowerBoundBytes);
+  return out;
+}
+
+} // namespace
+
+Command reportCommand() {
+  CommandSpec spec{
+      .name = "report",
+      .synopsis = "MODEL.onnx [options]",
+      .summary = "Per-layer report of a model at an IR level: shapes, kernel, bits and encodings,\n"
+                 "MACs, BOPs, weight bytes, arena placement; totals; arena vs its lower bound.",
+      .options = {{"level", "LEVEL", "IR level: import, quantized (default), lowered", false},
+                  {"format", "FORMAT", "output format: text (default), json", false}},
+      .minPositional = 1,
+      .maxPositional = 1,
+  };
+  for (OptionSpec &option : importOptionSpecs()) spec.options.push_back(option);
+  return {spec, [](const ParsedArgs &args) {
+            Level level = levelOption(args, kQuantizedLevel);
+            std::string format = args.get("format", "text");
+            if (format != "text" && format != "json")
+              throw UsageError(
+                  fmt::format("--format: unknown format '{}' (available: text, json)", format));
+            Graph graph = importOnnxFile(args.positional[0], importOptionsFrom(args));
+            PassManager pm;
+            addPipeline(pm, level);
+            std::vector<std::string> passes = pipelinePasses(level);
+            if (passes.empty() || passes.back() != "plan_memory")
+              pm.add(PassRegistry::instance().create("plan_memory"));
+            pm.run(graph, kImportLevel);
+            Report report = buildReport(graph, planMemory(graph));
+            report.model = args.positional[0];
+            report.level = std::string(levelName(level));
+            fmt::print("{}", format == "json" ? jsonReport(report) : textReport(report));
+            return 0;
+          }};
+}
+
+} // namespace qcc::cli
