@@ -1,10 +1,11 @@
 // qcc-opt: the developer tool for the textual IR. Reads a graph (a .qir file or stdin), verifies
-// it at a level and prints it back. Errors are one `qcc-opt: error: ...` line and exit code 1;
-// usage errors exit 2.
+// it at a level, runs the passes named by --passes and prints the result. Errors are one
+// `qcc-opt: error: ...` line and exit code 1; usage errors exit 2.
 #include "ir/error.h"
 #include "ir/parser.h"
 #include "ir/printer.h"
 #include "ir/verifier.h"
+#include "passes/pass_registry.h"
 
 #include <charconv>
 #include <cstdio>
@@ -21,12 +22,14 @@ namespace {
 constexpr const char *kUsage =
     "usage: qcc-opt FILE.qir|- [options]\n"
     "\n"
-    "Parses textual IR (docs/ir.md), verifies it and prints it on stdout.\n"
+    "Parses textual IR (docs/ir.md), verifies it, runs the passes given with --passes and prints\n"
+    "the result on stdout.\n"
     "\n"
     "options:\n"
     "  --verify-level=LEVEL  level the graph must be valid at: import (default), quantized,\n"
-    "                        lowered\n"
-    "  --no-verify           print without verifying (to look at IR the verifier rejects)\n"
+    "                        lowered; the passes start from it\n"
+    "  --passes=P1,P2,...    run these passes in order (docs/passes.md), verifying after each\n"
+    "  --no-verify           skip the verifier, also after passes (to look at IR it rejects)\n"
     "  --max-listed=N        constants with more than N elements print as hex (default 16)\n"
     "  --help                show this help\n";
 
@@ -39,6 +42,7 @@ struct Options {
   std::string input; // a path, or "-" for stdin
   qcc::Level level = qcc::kImportLevel;
   bool verify = true;
+  std::vector<std::string> passes;
   qcc::PrintOptions print;
 };
 
@@ -47,6 +51,20 @@ qcc::Level parseLevel(const std::string &s) {
     if (qcc::levelName(l) == s) return l;
   throw UsageError(
       fmt::format("--verify-level: unknown level '{}' (available: import, quantized, lowered)", s));
+}
+
+std::vector<std::string> parsePassList(const std::string &s) {
+  std::vector<std::string> names;
+  size_t start = 0;
+  while (true) {
+    size_t comma = s.find(',', start);
+    std::string name =
+        s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (name.empty()) throw UsageError(fmt::format("--passes: empty pass name in '{}'", s));
+    names.push_back(name);
+    if (comma == std::string::npos) return names;
+    start = comma + 1;
+  }
 }
 
 int64_t parseCount(const std::string &option, const std::string &s) {
@@ -79,7 +97,7 @@ Options parseArgs(const std::vector<std::string> &args) {
     if (auto eq = name.find('='); eq != std::string::npos) {
       value = name.substr(eq + 1);
       name.resize(eq);
-    } else if (name == "verify-level" || name == "max-listed") {
+    } else if (name == "verify-level" || name == "max-listed" || name == "passes") {
       if (i + 1 >= args.size()) throw UsageError(fmt::format("option '--{}' needs a value", name));
       value = args[++i];
     }
@@ -88,6 +106,8 @@ Options parseArgs(const std::vector<std::string> &args) {
       levelGiven = true;
     } else if (name == "max-listed") {
       options.print.maxListedElements = parseCount(name, value);
+    } else if (name == "passes") {
+      options.passes = parsePassList(value);
     } else {
       throw UsageError(fmt::format("unknown option '--{}'", name));
     }
@@ -117,11 +137,15 @@ std::string readInput(const std::string &path) {
   return text.str();
 }
 
-// Read, parse, verify, print; a pass pipeline (`--passes=`) will run between verify and print.
+// Read, parse, verify, run the passes (verifying after each), print.
 int run(const Options &options) {
+  qcc::PassManager pm;
+  for (const std::string &name : options.passes) pm.add(qcc::PassRegistry::instance().create(name));
+  pm.setVerify(options.verify);
   std::string source = options.input == "-" ? "<stdin>" : options.input;
   qcc::Graph graph = qcc::parseGraph(readInput(options.input), source);
   if (options.verify) qcc::verify(graph, options.level);
+  pm.run(graph, options.level);
   fmt::print("{}", qcc::printGraph(graph, options.print));
   return 0;
 }

@@ -1,5 +1,7 @@
 #include "tools/qcc/cli.h"
 
+#include "ir/npy.h"
+
 #include <charconv>
 #include <fmt/format.h>
 
@@ -81,6 +83,23 @@ std::map<std::string, int64_t> parseDims(const std::vector<std::string> &values)
     dims[v.substr(0, eq)] = n;
   }
   return dims;
+}
+
+std::vector<OptionSpec> importOptionSpecs() {
+  return {{"dim", "NAME=N", "value of a symbolic input dimension (repeatable)", true},
+          {"bind", "NAME=IN.npy", "fix a graph input to a constant value (repeatable)", true}};
+}
+
+ImportOptions importOptionsFrom(const ParsedArgs &args) {
+  ImportOptions options;
+  options.dims = parseDims(args.all("dim"));
+  for (const std::string &v : args.all("bind")) {
+    auto eq = v.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == v.size())
+      throw UsageError(fmt::format("--bind expects NAME=FILE.npy, got '{}'", v));
+    options.bindings.emplace(v.substr(0, eq), readNpy(v.substr(eq + 1)));
+  }
+  return options;
 }
 
 } // namespace qcc::cli

@@ -2,6 +2,8 @@
 // `--name value`; flags are `--name`. Bad usage throws UsageError (exit code 2).
 #pragma once
 
+#include "frontend/onnx_import.h"
+
 #include <map>
 #include <span>
 #include <stdexcept>
@@ -46,5 +48,10 @@ std::string helpText(const CommandSpec &spec);
 
 // "--dim name=N" values -> map; UsageError on bad syntax.
 std::map<std::string, int64_t> parseDims(const std::vector<std::string> &values);
+
+// The import options every command that reads a model takes: --dim NAME=N and
+// --bind NAME=FILE.npy (both repeatable).
+std::vector<OptionSpec> importOptionSpecs();
+ImportOptions importOptionsFrom(const ParsedArgs &args);
 
 } // namespace qcc::cli

@@ -1,9 +1,10 @@
-// qcc run: execute a model on .npy inputs and write .npy outputs.
+// qcc run: execute a model at an IR level on .npy inputs and write .npy outputs.
 #include "frontend/onnx_import.h"
 #include "ir/error.h"
 #include "ir/interpreter.h"
 #include "ir/npy.h"
 #include "tools/qcc/commands.h"
+#include "tools/qcc/pipeline_flags.h"
 
 #include <fmt/format.h>
 
@@ -14,19 +15,25 @@ Command runCommand() {
       .name = "run",
       .synopsis = "MODEL.onnx --input IN.npy [...] --output OUT.npy [...] [options]",
       .summary = "Run a model on .npy inputs (one --input per graph input, in order) and write\n"
-                 "one --output per graph output, in order.",
+                 "one --output per graph output, in order. The model is first taken to --level\n"
+                 "by the pass pipeline; the interpreter runs that level.",
       .options = {{"input", "IN.npy", "input tensor, one per graph input in order", true},
                   {"output", "OUT.npy", "where to write each graph output, in order", true},
-                  {"engine", "ENGINE", "execution engine: interp (default)", false},
-                  {"dim", "NAME=N", "value of a symbolic input dimension (repeatable)", true}},
-      .minPositional = 1,
+                  {"engine", "ENGINE", "execution engine: interp (default)", false}},
+      .minPositional = 0,
       .maxPositional = 1,
   };
-  return {spec, [](const ParsedArgs &args) {
+  for (OptionSpec &option : pipelineOptionSpecs("stderr")) spec.options.push_back(option);
+  for (OptionSpec &option : importOptionSpecs()) spec.options.push_back(option);
+  return {spec, [spec](const ParsedArgs &args) {
+            if (printPipelineIfAsked(args)) return 0;
+            const std::string &model = modelArgument(spec, args);
             std::string engine = args.get("engine", "interp");
             if (engine != "interp")
-              throw UsageError(fmt::format("--engine: unknown engine '{}' (available: interp)", engine));
-            Graph graph = importOnnxFile(args.positional[0], ImportOptions{parseDims(args.all("dim"))});
+              throw UsageError(
+                  fmt::format("--engine: unknown engine '{}' (available: interp)", engine));
+            checkPipelineFlags(args);
+            Graph graph = importOnnxFile(model, importOptionsFrom(args));
             const auto &inputPaths = args.all("input");
             const auto &outputPaths = args.all("output");
             if (inputPaths.size() != graph.inputs.size())
@@ -37,6 +44,7 @@ Command runCommand() {
                                            graph.outputs.size(), outputPaths.size()));
             std::vector<Tensor> inputs;
             for (const std::string &p : inputPaths) inputs.push_back(readNpy(p));
+            runPipeline(graph, args, stderr);
             std::vector<Tensor> outputs = Interpreter(graph).run(inputs);
             // Serialize everything before writing anything, so an error leaves no output behind.
             for (const Tensor &t : outputs) serializeNpy(t);

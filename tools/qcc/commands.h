@@ -15,5 +15,6 @@ struct Command {
 
 Command inspectCommand();
 Command runCommand();
+Command reportCommand();
 
 } // namespace qcc::cli

@@ -15,7 +15,7 @@ namespace {
 using qcc::cli::Command;
 
 std::vector<Command> commands() {
-  return {qcc::cli::inspectCommand(), qcc::cli::runCommand()};
+  return {qcc::cli::inspectCommand(), qcc::cli::runCommand(), qcc::cli::reportCommand()};
 }
 
 std::string usage(const std::vector<Command> &cmds) {
