@@ -47,11 +47,6 @@ int64_t QuantInfo::maxCode() const {
   return 0;
 }
 
-} // namespace qcc
-
-namespace qcc {
-namespace {
-
 std::string_view encodingName(QEncoding e) {
   switch (e) {
   case QEncoding::bipolar:
@@ -65,6 +60,8 @@ std::string_view encodingName(QEncoding e) {
   }
   return "?";
 }
+
+namespace {
 
 std::string_view layoutName(LayoutKind k) {
   switch (k) {

@@ -22,6 +22,9 @@ std::string shapeString(const Shape &shape); // "[1,3,8,8]"
 
 enum class QEncoding : uint8_t { bipolar, ternary, uint, sint };
 
+// "bipolar", "ternary", "uint", "int": the names the text IR and op attributes use.
+std::string_view encodingName(QEncoding encoding);
+
 // How a quantized value's integer codes map to reals: real = (code - zeroPoint) * scale,
 // per tensor (axis = -1, one scale) or per channel along `axis`.
 struct QuantInfo {

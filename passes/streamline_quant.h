@@ -19,20 +19,6 @@ inline Tensor evaluate1(const Op &op, std::vector<const Tensor *> inputs) {
   return evaluateOp(op, inputs).at(0);
 }
 
-inline std::string encodingName(QEncoding e) {
-  switch (e) {
-  case QEncoding::bipolar:
-    return "bipolar";
-  case QEncoding::ternary:
-    return "ternary";
-  case QEncoding::uint:
-    return "uint";
-  case QEncoding::sint:
-    return "int";
-  }
-  return "int";
-}
-
 // Integer types codes can have: at most 16 bits (what conv_integer / matmul_integer take).
 inline bool isCodeType(DType t) {
   return isInteger(t) && t != DType::boolean && bitWidth(t) <= 16;
@@ -40,7 +26,7 @@ inline bool isCodeType(DType t) {
 
 // encoding, bits, narrow, scale and zero_point of codes described by `q` (quantize, threshold).
 inline Attrs codeAttrs(const QuantInfo &q) {
-  return {{"encoding", encodingName(q.encoding)},
+  return {{"encoding", std::string(encodingName(q.encoding))},
           {"bits", int64_t{q.bits}},
           {"narrow", int64_t{q.narrow ? 1 : 0}},
           {"scale", q.scale},

@@ -32,6 +32,7 @@
 // dtype codeDType, quant info from the attrs (per channel along axis 1 if several scales).
 #include "ir/error.h"
 #include "ir/op_registry.h"
+#include "ir/ops/codes.h"
 #include "ir/ops/conv_geometry.h"
 #include "ir/ops/packing.h"
 
@@ -163,68 +164,13 @@ int64_t blockDot(MacKind kind, const QuantInfo &qx, const uint64_t *x, const Qua
 
 // ---- fused threshold epilogue --------------------------------------------------------------
 
-struct Epilogue {
-  QuantInfo quant;
-  std::vector<int64_t> descending;
-};
-
-QEncoding encodingAttr(const Op &op) {
-  const std::string &name = op.getString("encoding");
-  if (name == "bipolar") return QEncoding::bipolar;
-  if (name == "ternary") return QEncoding::ternary;
-  if (name == "uint") return QEncoding::uint;
-  if (name == "int") return QEncoding::sint;
-  fail("{}: encoding '{}' is not one of bipolar, ternary, uint, int", op.describe(), name);
-}
-
-Epilogue epilogueParams(const Op &op, int64_t channels) {
-  Epilogue e;
-  e.quant.encoding = encodingAttr(op);
-  int64_t bits = op.getInt("bits");
-  int64_t narrow = op.getInt("narrow");
-  if (narrow != 0 && narrow != 1)
-    fail("{}: attribute 'narrow' must be 0 or 1, got {}", op.describe(), narrow);
-  e.quant.narrow = narrow == 1;
-  if (bits < 1 || bits > 16 || (e.quant.encoding == QEncoding::ternary && !e.quant.narrow))
-    fail("{}: {}-bit {} output codes (narrow={}) are not supported", op.describe(), bits,
-         op.getString("encoding"), narrow);
-  e.quant.bits = static_cast<int>(bits);
-  bitPlaneCount(e.quant);
-  e.quant.scale = op.getFloats("scale");
-  e.quant.zeroPoint = op.getFloats("zero_point");
-  size_t entries = e.quant.scale.size();
-  if ((entries != 1 && entries != static_cast<size_t>(channels)) ||
-      e.quant.zeroPoint.size() != entries)
-    fail("{}: expects 1 or {} scale and zero point entries, got {} and {}", op.describe(), channels,
-         entries, e.quant.zeroPoint.size());
-  e.quant.axis = entries > 1 ? 1 : -1;
-  e.descending = op.getInts("descending", {});
-  if (!e.descending.empty() && e.descending.size() != static_cast<size_t>(channels))
-    fail("{}: 'descending' has {} entries for {} channels", op.describe(), e.descending.size(),
-         channels);
-  for (int64_t d : e.descending)
-    if (d != 0 && d != 1)
-      fail("{}: 'descending' entries must be 0 or 1, got [{}]", op.describe(),
-           fmt::join(e.descending, ", "));
-  return e;
-}
-
-void checkThresholds(const Op &op, const TensorType &t, const Epilogue &e, int64_t channels) {
-  int64_t levels =
-      e.quant.encoding == QEncoding::bipolar ? 1 : e.quant.maxCode() - e.quant.minCode();
-  if (t.dtype != DType::i64 || t.rank() != 2 || (t.shape[0] != channels && t.shape[0] != 1) ||
-      t.shape[1] < 1 || t.shape[1] > levels)
-    fail("{}: thresholds must be i64 [{}, n] or [1, n] with 1 <= n <= {}, got {}", op.describe(),
-         channels, levels, typeString(t));
-}
-
 // The result type: i32 accumulators, or codes when the thresholds operand is present.
 TensorType macResult(const Op &op, TypeList in, Shape shape) {
   if (in.size() < 3 || !in[2]) return TensorType(DType::i32, std::move(shape));
-  Epilogue e = epilogueParams(op, shape[1]);
-  checkThresholds(op, *in[2], e, shape[1]);
-  TensorType out(codeDType(e.quant), std::move(shape));
-  out.quant = std::move(e.quant);
+  ThresholdSpec spec = thresholdSpec(op, shape[1], 1);
+  checkThresholdTable(op, *in[2], spec, shape[1]);
+  TensorType out(codeDType(spec.quant), std::move(shape));
+  out.quant = std::move(spec.quant);
   return out;
 }
 
@@ -233,7 +179,7 @@ class ResultWriter {
 public:
   ResultWriter(const Op &op, TensorList in, Tensor &out, int64_t channels) : out_(out) {
     if (in.size() > 2 && in[2]) {
-      epilogue_ = epilogueParams(op, channels);
+      epilogue_ = thresholdSpec(op, channels, 1);
       thresholds_ = in[2];
     }
   }
@@ -243,20 +189,12 @@ public:
       out_.data<int32_t>()[i] = static_cast<int32_t>(wrapped);
       return;
     }
-    int64_t perChannel = thresholds_->shape()[1];
-    const int64_t *row =
-        thresholds_->data<int64_t>() + (thresholds_->shape()[0] == 1 ? 0 : m * perChannel);
-    bool down = !epilogue_.descending.empty() && epilogue_.descending[static_cast<size_t>(m)];
-    int64_t count = 0;
-    for (int64_t t = 0; t < perChannel; ++t)
-      count += (down ? wrapped <= row[t] : wrapped >= row[t]) ? 1 : 0;
-    bool bipolar = epilogue_.quant.encoding == QEncoding::bipolar;
-    out_.setInt(i, bipolar ? 2 * count - 1 : count + epilogue_.quant.minCode());
+    out_.setInt(i, thresholdCode(epilogue_, *thresholds_, static_cast<size_t>(m), wrapped));
   }
 
 private:
   Tensor &out_;
-  Epilogue epilogue_;
+  ThresholdSpec epilogue_;
   const Tensor *thresholds_ = nullptr;
 };
 

@@ -29,12 +29,6 @@ int64_t planeWeight(const QuantInfo &q, int plane) {
   return q.encoding == QEncoding::sint && plane == 0 ? -weight : weight;
 }
 
-DType codeDType(const QuantInfo &q) {
-  bool isUnsigned = q.encoding == QEncoding::uint;
-  if (q.bits <= 8) return isUnsigned ? DType::u8 : DType::i8;
-  return isUnsigned ? DType::u16 : DType::i16;
-}
-
 int64_t packedWords(int64_t bits) {
   return (bits + kPackWordBits - 1) / kPackWordBits;
 }

@@ -12,6 +12,7 @@
 //            has weight -2^(k-1).
 #pragma once
 
+#include "ir/ops/codes.h"
 #include "ir/tensor.h"
 
 namespace qcc {
@@ -24,9 +25,6 @@ int bitPlaneCount(const QuantInfo &q);
 
 // Weight of plane p for uint/int codes: 2^(bits-1-p), negated for the sign plane of int codes.
 int64_t planeWeight(const QuantInfo &q, int plane);
-
-// Storage dtype of unpacked codes: i8 (bipolar, ternary, int <= 8), u8 (uint <= 8), i16 / u16.
-DType codeDType(const QuantInfo &q);
 
 // ceil(bits / 64).
 int64_t packedWords(int64_t bits);

@@ -35,6 +35,7 @@
 //   count = #{t : acc >= T[c, t]} (ascending) or #{t : acc <= T[c, t]} (descending);
 //   code = 2 * count - 1 for bipolar, count + minCode otherwise. Result dtype as for quantize.
 #include "ir/error.h"
+#include "ir/ops/codes.h"
 #include "ir/ops/quant.h"
 
 #include <cmath>
@@ -43,62 +44,12 @@
 namespace qcc {
 namespace {
 
-QEncoding encodingAttr(const Op &op) {
-  const std::string &name = op.getString("encoding");
-  if (name == "bipolar") return QEncoding::bipolar;
-  if (name == "ternary") return QEncoding::ternary;
-  if (name == "uint") return QEncoding::uint;
-  if (name == "int") return QEncoding::sint;
-  fail("{}: encoding '{}' is not one of bipolar, ternary, uint, int", op.describe(), name);
-}
-
-bool flagAttr(const Op &op, const std::string &name) {
-  int64_t v = op.getInt(name);
-  if (v != 0 && v != 1) fail("{}: attribute '{}' must be 0 or 1, got {}", op.describe(), name, v);
-  return v == 1;
-}
-
 // Channel axis attribute: -1 (per tensor) when `allowPerTensor`, else an axis of `rank`.
 int64_t axisAttr(const Op &op, int64_t rank, bool allowPerTensor) {
   int64_t axis = op.getInt("axis");
   if ((axis == -1 && allowPerTensor) || (axis >= 0 && axis < rank)) return axis;
   fail("{}: axis {} is out of range for rank {}{}", op.describe(), axis, rank,
        allowPerTensor ? " (-1: per tensor)" : "");
-}
-
-// The encoding, bit width and narrow flag of the codes an op produces, checked.
-QuantInfo codeFormat(const Op &op) {
-  QuantInfo q;
-  q.encoding = encodingAttr(op);
-  int64_t bits = op.getInt("bits");
-  q.narrow = flagAttr(op, "narrow");
-  bool valid = false;
-  switch (q.encoding) {
-  case QEncoding::bipolar:
-    valid = bits == 1 && !q.narrow;
-    break;
-  case QEncoding::ternary:
-    valid = bits == 2 && q.narrow;
-    break;
-  case QEncoding::uint:
-    valid = bits >= 1 && bits <= 16;
-    break;
-  case QEncoding::sint:
-    valid = bits >= 2 && bits <= 16;
-    break;
-  }
-  if (!valid)
-    fail("{}: {} codes with bits={} narrow={} are not supported (bipolar: 1 bit; ternary: 2 "
-         "bits, narrow; uint: 1..16 bits; int: 2..16 bits)",
-         op.describe(), op.getString("encoding"), bits, int{q.narrow});
-  q.bits = static_cast<int>(bits);
-  return q;
-}
-
-DType codeDType(const QuantInfo &q) {
-  bool isUnsigned = q.encoding == QEncoding::uint;
-  if (q.bits <= 8) return isUnsigned ? DType::u8 : DType::i8;
-  return isUnsigned ? DType::u16 : DType::i16;
 }
 
 // Scale and zero-point lists with one entry (per tensor) or `channels` entries.
@@ -249,69 +200,29 @@ void evalDequantize(const Op &op, TensorList in, std::span<Tensor> out) {
 
 // ---- threshold -----------------------------------------------------------------------------
 
-struct ThresholdParams {
-  QuantInfo quant;
-  int64_t axis = 0;
-  std::vector<int64_t> descending;
-};
-
-ThresholdParams thresholdParams(const Op &op, const TensorType &acc) {
-  ThresholdParams p;
-  p.axis = axisAttr(op, acc.rank(), false);
-  int64_t channels = acc.shape[static_cast<size_t>(p.axis)];
-  p.quant = codeFormat(op);
-  size_t scales = op.getFloats("scale").size();
-  p.quant.axis = scales > 1 ? static_cast<int>(p.axis) : -1;
-  readScaleZero(op, scales > 1 ? channels : 1, p.quant);
-  p.descending = op.getInts("descending");
-  if (!p.descending.empty() && p.descending.size() != static_cast<size_t>(channels))
-    fail("{}: 'descending' has {} entries for {} channels", op.describe(), p.descending.size(),
-         channels);
-  for (int64_t d : p.descending)
-    if (d != 0 && d != 1)
-      fail("{}: 'descending' entries must be 0 or 1, got [{}]", op.describe(),
-           fmt::join(p.descending, ", "));
-  return p;
-}
-
 std::vector<TensorType> inferThreshold(const Op &op, TypeList in) {
-  const TensorType &acc = *in[0], &t = *in[1];
+  const TensorType &acc = *in[0];
   requireInteger(op, acc, "the accumulator");
   if (acc.rank() == 0) fail("{}: the accumulator must have a channel axis", op.describe());
-  ThresholdParams p = thresholdParams(op, acc);
-  int64_t channels = acc.shape[static_cast<size_t>(p.axis)];
-  int64_t levels =
-      p.quant.encoding == QEncoding::bipolar ? 1 : p.quant.maxCode() - p.quant.minCode();
-  if (t.dtype != DType::i64 || t.rank() != 2 || (t.shape[0] != channels && t.shape[0] != 1) ||
-      t.shape[1] < 1 || t.shape[1] > levels)
-    fail("{}: thresholds must be i64 [{}, n] or [1, n] with 1 <= n <= {}, got {}", op.describe(),
-         channels, levels, typeString(t));
-  TensorType out(codeDType(p.quant), acc.shape);
-  out.quant = std::move(p.quant);
+  int64_t axis = axisAttr(op, acc.rank(), false);
+  int64_t channels = acc.shape[static_cast<size_t>(axis)];
+  ThresholdSpec spec = thresholdSpec(op, channels, axis);
+  checkThresholdTable(op, *in[1], spec, channels);
+  TensorType out(codeDType(spec.quant), acc.shape);
+  out.quant = std::move(spec.quant);
   return {out};
 }
 
 void evalThreshold(const Op &op, TensorList in, std::span<Tensor> out) {
-  const Tensor &acc = *in[0], &t = *in[1];
-  ThresholdParams p = thresholdParams(op, acc.type());
-  ChannelMap channel(acc.shape(), p.axis);
-  int64_t perChannel = t.shape()[1];
-  bool shared = t.shape()[0] == 1;
-  const int64_t *thresholds = t.data<int64_t>();
-  bool bipolar = p.quant.encoding == QEncoding::bipolar;
-  int64_t minCode = p.quant.minCode();
+  const Tensor &acc = *in[0], &table = *in[1];
+  int64_t axis = axisAttr(op, acc.type().rank(), false);
+  ThresholdSpec spec = thresholdSpec(op, acc.shape()[static_cast<size_t>(axis)], axis);
+  ChannelMap channel(acc.shape(), axis);
   Tensor &y = out[0];
   visitDType(acc.dtype(), [&]<typename A>(TypeTag<A>) {
     const A *as = acc.data<A>();
-    for (int64_t i = 0; i < acc.numel(); ++i) {
-      size_t c = channel(i);
-      const int64_t *row = thresholds + (shared ? 0 : static_cast<int64_t>(c) * perChannel);
-      bool down = !p.descending.empty() && p.descending[c] == 1;
-      auto a = static_cast<int64_t>(as[i]);
-      int64_t count = 0;
-      for (int64_t k = 0; k < perChannel; ++k) count += (down ? a <= row[k] : a >= row[k]) ? 1 : 0;
-      y.setInt(i, bipolar ? 2 * count - 1 : count + minCode);
-    }
+    for (int64_t i = 0; i < acc.numel(); ++i)
+      y.setInt(i, thresholdCode(spec, table, channel(i), static_cast<int64_t>(as[i])));
   });
 }
 
