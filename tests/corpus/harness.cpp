@@ -207,22 +207,6 @@ bool allFinite(const Tensor &t) {
   return true;
 }
 
-uint64_t Random::next() {
-  uint64_t z = (state_ += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
-double Random::uniform(double lo, double hi) {
-  return lo + static_cast<double>(next() >> 11) * 0x1.0p-53 * (hi - lo);
-}
-
-int64_t Random::integer(int64_t lo, int64_t hi) {
-  auto range = static_cast<uint64_t>(hi - lo) + 1;
-  return lo + static_cast<int64_t>(next() % range);
-}
-
 Tensor randomTensor(const TensorType &type, double lo, double hi, Random &random) {
   Tensor t(type);
   for (int64_t i = 0; i < t.numel(); ++i) {

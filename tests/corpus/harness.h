@@ -3,6 +3,7 @@
 #pragma once
 
 #include "ir/graph.h"
+#include "tests/support/random.h"
 
 #include <cstdint>
 #include <functional>
@@ -68,17 +69,8 @@ void roundTrip(RoundTripTally &tally, const std::string &name, const std::functi
 // Fails the current Catch2 test if any round trip failed or nothing imported.
 void report(const RoundTripTally &tally);
 
-// Deterministic pseudo-random values (splitmix64), the same on every platform.
-class Random {
-public:
-  explicit Random(uint64_t seed) : state_(seed) {}
-  uint64_t next();
-  double uniform(double lo, double hi);    // [lo, hi)
-  int64_t integer(int64_t lo, int64_t hi); // [lo, hi]
-
-private:
-  uint64_t state_;
-};
+// Deterministic pseudo-random values, the same on every platform.
+using Random = qcc::test::Rng;
 
 // A tensor of `type` filled with values in [lo, hi) (floats) or [lo, hi] (integers).
 Tensor randomTensor(const TensorType &type, double lo, double hi, Random &random);

@@ -2,24 +2,17 @@
 #include "ir/error.h"
 #include "ir/interpreter.h"
 #include "ir/ops/quant.h"
+#include "tests/support/tensors.h"
 
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <limits>
 
 using namespace qcc;
+using qcc::test::f32;
+using qcc::test::ints;
 
 namespace {
-
-Tensor f32(Shape shape, const std::vector<float> &v) {
-  return Tensor::fromVector(DType::f32, std::move(shape), v);
-}
-
-Tensor ints(DType t, Shape shape, const std::vector<int64_t> &v) {
-  Tensor out(t, std::move(shape));
-  for (size_t i = 0; i < v.size(); ++i) out.setInt(static_cast<int64_t>(i), v[i]);
-  return out;
-}
 
 Tensor scalarF32(float v) {
   return f32({}, {v});

@@ -2,24 +2,17 @@
 // hand-computed values, and their type rules.
 #include "ir/error.h"
 #include "ir/interpreter.h"
+#include "tests/support/tensors.h"
 
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <limits>
 
 using namespace qcc;
+using qcc::test::f32;
+using qcc::test::ints;
 
 namespace {
-
-Tensor f32(Shape shape, const std::vector<float> &v) {
-  return Tensor::fromVector(DType::f32, std::move(shape), v);
-}
-
-Tensor ints(DType t, Shape shape, const std::vector<int64_t> &v) {
-  Tensor out(t, std::move(shape));
-  for (size_t i = 0; i < v.size(); ++i) out.setInt(static_cast<int64_t>(i), v[i]);
-  return out;
-}
 
 Tensor run1(const std::string &kind, Attrs attrs, std::vector<const Tensor *> in) {
   Op op{kind, "t", {}, {}, std::move(attrs)};

@@ -10,6 +10,7 @@
 #include "ir/verifier.h"
 #include "passes/graph_rewrite.h"
 #include "passes/pass_registry.h"
+#include "tests/support/random.h"
 
 #include <catch2/catch.hpp>
 #include <cstdlib>
@@ -17,26 +18,9 @@
 #include <fmt/format.h>
 
 using namespace qcc;
+using qcc::test::Rng;
 
 namespace {
-
-// Deterministic pseudo-random numbers (splitmix64): the same cases on every platform.
-class Rng {
-public:
-  explicit Rng(uint64_t seed) : state_(seed) {}
-  uint64_t next() {
-    uint64_t z = (state_ += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
-  int64_t integer(int64_t lo, int64_t hi) {
-    return lo + static_cast<int64_t>(next() % static_cast<uint64_t>(hi - lo + 1));
-  }
-
-private:
-  uint64_t state_;
-};
 
 Graph canonicalize(const Graph &g, Level level = kImportLevel) {
   Graph out = g;
