@@ -30,6 +30,8 @@
 // `threshold` with axis 1 applied to acc: count = #{t : acc >= T[m, t]} (ascending) or
 // #{t : acc <= T[m, t]} (descending); code = 2 * count - 1 for bipolar, count + minCode otherwise;
 // dtype codeDType, quant info from the attrs (per channel along axis 1 if several scales).
+// With the epilogue and attr packed = 1 the codes come out bit-packed (as `bitpack` of them):
+// the next layer's packing happens in the same kernel.
 #include "ir/error.h"
 #include "ir/op_registry.h"
 #include "ir/ops/codes.h"
@@ -38,6 +40,7 @@
 
 #include <bit>
 #include <fmt/ranges.h>
+#include <optional>
 
 namespace qcc {
 namespace {
@@ -164,38 +167,59 @@ int64_t blockDot(MacKind kind, const QuantInfo &qx, const uint64_t *x, const Qua
 
 // ---- fused threshold epilogue --------------------------------------------------------------
 
+bool packedOutput(const Op &op) {
+  int64_t packed = op.getInt("packed", 0);
+  if (packed != 0 && packed != 1)
+    fail("{}: attribute 'packed'={} must be 0 or 1", op.describe(), packed);
+  return packed == 1;
+}
+
 // The result type: i32 accumulators, or codes when the thresholds operand is present.
 TensorType macResult(const Op &op, TypeList in, Shape shape) {
-  if (in.size() < 3 || !in[2]) return TensorType(DType::i32, std::move(shape));
+  if (in.size() < 3 || !in[2]) {
+    if (packedOutput(op)) fail("{}: packed = 1 needs the thresholds operand", op.describe());
+    return TensorType(DType::i32, std::move(shape));
+  }
   ThresholdSpec spec = thresholdSpec(op, shape[1], 1);
   checkThresholdTable(op, *in[2], spec, shape[1]);
   TensorType out(codeDType(spec.quant), std::move(shape));
-  out.quant = std::move(spec.quant);
-  return out;
+  out.quant = spec.quant;
+  return packedOutput(op) ? packedType(out, spec.quant) : out;
 }
 
-// Writes accumulator `acc` of output channel m at flat index i of the result.
+// Writes accumulator `acc` of output channel m at flat index i of the logical (unpacked) result;
+// finish() packs the codes when the op's result is packed.
 class ResultWriter {
 public:
-  ResultWriter(const Op &op, TensorList in, Tensor &out, int64_t channels) : out_(out) {
+  ResultWriter(const Op &op, TensorList in, Tensor &out, Shape logical) : out_(out) {
     if (in.size() > 2 && in[2]) {
-      epilogue_ = thresholdSpec(op, channels, 1);
+      epilogue_ = thresholdSpec(op, logical[1], 1);
       thresholds_ = in[2];
+      if (packedOutput(op)) {
+        TensorType codes(codeDType(epilogue_.quant), std::move(logical));
+        codes.quant = epilogue_.quant;
+        codes_ = Tensor(std::move(codes));
+      }
     }
   }
-  void operator()(int64_t i, int64_t m, int64_t acc) const {
+  void operator()(int64_t i, int64_t m, int64_t acc) {
     auto wrapped = static_cast<int64_t>(static_cast<int32_t>(acc));
     if (!thresholds_) {
       out_.data<int32_t>()[i] = static_cast<int32_t>(wrapped);
       return;
     }
-    out_.setInt(i, thresholdCode(epilogue_, *thresholds_, static_cast<size_t>(m), wrapped));
+    (codes_ ? *codes_ : out_)
+        .setInt(i, thresholdCode(epilogue_, *thresholds_, static_cast<size_t>(m), wrapped));
+  }
+  void finish() {
+    if (codes_) out_ = packCodes(*codes_, epilogue_.quant);
   }
 
 private:
   Tensor &out_;
   ThresholdSpec epilogue_;
   const Tensor *thresholds_ = nullptr;
+  std::optional<Tensor> codes_;
 };
 
 // ---- gemm ----------------------------------------------------------------------------------
@@ -217,12 +241,13 @@ OpDef gemmDef(std::string name, MacKind kind) {
     int64_t k = op.getInt("k");
     int64_t batch = x.shape()[0], outputs = w.shape()[0];
     int64_t xBlock = x.shape()[1] * x.shape()[2], wBlock = w.shape()[1] * w.shape()[2];
-    ResultWriter write(op, in, out[0], outputs);
+    ResultWriter write(op, in, out[0], {batch, outputs});
     for (int64_t n = 0; n < batch; ++n)
       for (int64_t m = 0; m < outputs; ++m)
         write(n * outputs + m, m,
               blockDot(kind, *x.type().quant, x.data<uint64_t>() + n * xBlock, *w.type().quant,
                        w.data<uint64_t>() + m * wBlock, k));
+    write.finish();
   };
   return OpDef{.name = std::move(name),
                .minInputs = 2,
@@ -282,7 +307,7 @@ OpDef convDef(std::string name, MacKind kind) {
     int64_t outSize = c.outSpatial[0] * c.outSpatial[1];
     int64_t xBlock = x.shape()[3] * x.shape()[4], wBlock = w.shape()[3] * w.shape()[4];
     const uint64_t *xs = x.data<uint64_t>(), *ws = w.data<uint64_t>();
-    ResultWriter write(op, in, out[0], c.outputs);
+    ResultWriter write(op, in, out[0], {c.batch, c.outputs, c.outSpatial[0], c.outSpatial[1]});
     for (int64_t n = 0; n < c.batch; ++n)
       for (int64_t m = 0; m < c.outputs; ++m)
         for (int64_t p = 0; p < outSize; ++p) {
@@ -296,6 +321,7 @@ OpDef convDef(std::string name, MacKind kind) {
           }
           write((n * c.outputs + m) * outSize + p, m, acc);
         }
+    write.finish();
   };
   return OpDef{.name = std::move(name),
                .minInputs = 2,

@@ -245,6 +245,19 @@ TEST_CASE("packed MAC ops: fused threshold epilogue equals threshold on the accu
   CHECK(fused.type() == expected.type());
   CHECK(ints(fused) == ints(expected));
 
+  // packed = 1: the same codes, bit-packed.
+  attrs["packed"] = int64_t{1};
+  Tensor packedFused = run1("binary_conv", attrs, {&px, &pw, &thresholds});
+  Tensor packedExpected = packCodes(expected, *expected.type().quant);
+  CHECK(packedFused.type() == packedExpected.type());
+  CHECK(words(packedFused) == words(packedExpected));
+  attrs["packed"] = int64_t{2};
+  CHECK_THROWS_WITH(run1("binary_conv", attrs, {&px, &pw, &thresholds}),
+                    Catch::Contains("'packed'=2 must be 0 or 1"));
+  attrs["packed"] = int64_t{1};
+  CHECK_THROWS_WITH(run1("binary_conv", attrs, {&px, &pw}),
+                    Catch::Contains("packed = 1 needs the thresholds operand"));
+
   // gemm with a shared row of one threshold to bipolar codes.
   Tensor gx = randomCodes(rng, quant(QEncoding::uint, 2), {3, 100});
   Tensor gw = randomCodes(rng, bipolar(), {4, 100});

@@ -1,6 +1,6 @@
 #include "ir/builder.h"
 #include "ir/interpreter.h"
-#include "passes/memory_plan.h"
+#include "ir/memory_plan.h"
 #include "passes/pass_registry.h"
 
 #include <catch2/catch.hpp>

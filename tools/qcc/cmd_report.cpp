@@ -4,7 +4,7 @@
 #include "frontend/onnx_import.h"
 #include "ir/error.h"
 #include "ir/op_registry.h"
-#include "passes/memory_plan.h"
+#include "ir/memory_plan.h"
 #include "passes/pass_registry.h"
 #include "passes/pipeline.h"
 #include "tools/qcc/commands.h"

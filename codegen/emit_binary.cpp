@@ -1,0 +1,7 @@
+#include "codegen/kernel.h"
+
+namespace qcc::codegen {
+
+void registerBinaryKernels(KernelRegistry &) {}
+
+} // namespace qcc::codegen
