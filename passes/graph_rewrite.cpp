@@ -35,6 +35,13 @@ bool replaceAllUses(Graph &graph, ValueId from, ValueId to) {
   return true;
 }
 
+bool replaceValue(Graph &graph, ValueId from, ValueId to) {
+  bool output = isGraphOutput(graph, from);
+  if (!replaceAllUses(graph, from, to)) return false;
+  if (!output) std::swap(graph.value(from).name, graph.value(to).name);
+  return true;
+}
+
 void sortOps(Graph &graph) {
   size_t n = graph.ops.size();
   std::vector<int64_t> producer(graph.values.size(), -1); // -1: graph input

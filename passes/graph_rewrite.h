@@ -22,6 +22,10 @@ bool isGraphOutput(const Graph &graph, ValueId id);
 // graph input or a graph output itself (renaming it would change the graph's interface).
 bool replaceAllUses(Graph &graph, ValueId from, ValueId to);
 
+// replaceAllUses for a rewrite that makes `from` dead: `to` also takes the name of `from`, so the
+// IR keeps the source model's value names. Same failure rule as replaceAllUses.
+bool replaceValue(Graph &graph, ValueId from, ValueId to);
+
 // Puts the ops back into an execution order after ops were appended out of place (for example
 // with Builder, which appends): ops already in a valid place keep their order, an appended op
 // moves right before its first user; the values' defining-op indices are updated. Fails

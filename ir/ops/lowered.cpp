@@ -3,6 +3,11 @@
 // bit for bit: it computes every dot product with the popcount formulas of DESIGN §5 on the
 // packed words, not by decoding the codes.
 //
+// packed_max_pool(x) -> packed
+//   x: packed bipolar codes [N, H, W, 1, ceil(C/64)]; attrs as max_pool (kernel_shape [2],
+//   strides, pads, dilations, ceil_mode). The maximum of bipolar codes is the OR of their bits,
+//   over the window's in-bounds taps (padding never wins, as in max_pool). A window with no
+//   input element is refused: max_pool gives the dtype's lowest value there.
 // bitpack(codes) -> packed
 //   codes: integer [N, K] or [N, C, H, W] with quant info (bipolar, ternary, uint 1..16 bits,
 //   int 2..16 bits). Result: u64 [N, P, ceil(K/64)] or [N, H, W, P, ceil(C/64)],
@@ -38,6 +43,7 @@
 #include "ir/ops/conv_geometry.h"
 #include "ir/ops/packing.h"
 
+#include <algorithm>
 #include <bit>
 #include <fmt/ranges.h>
 #include <optional>
@@ -331,6 +337,73 @@ OpDef convDef(std::string name, MacKind kind) {
                .eval = eval};
 }
 
+// ---- packed_max_pool ---------------------------------------------------------------------
+
+struct PackedPool {
+  WindowGeometry geometry;
+  Shape inSpatial, outSpatial;
+};
+
+PackedPool packedPool(const Op &op, const TensorType &x) {
+  const QuantInfo &q = packedQuant(op, x, "x", 5);
+  if (q.encoding != QEncoding::bipolar)
+    fail("{}: needs bipolar codes (the maximum is the OR of the bits), got {}", op.describe(),
+         encodingName(q.encoding));
+  const std::vector<int64_t> &kernel = op.getInts("kernel_shape");
+  if (kernel.size() != 2)
+    fail("{}: kernel_shape must have 2 dims, got {}", op.describe(), kernel.size());
+  PackedPool p;
+  p.geometry = readWindowGeometry(op, kernel, true);
+  p.inSpatial = {x.shape[1], x.shape[2]};
+  p.outSpatial = p.geometry.outputShape(p.inSpatial, op.describe());
+  std::vector<int64_t> taps = windowTaps(p.geometry, p.inSpatial, p.outSpatial);
+  int64_t window = kernel[0] * kernel[1];
+  for (size_t at = 0; at < taps.size(); at += static_cast<size_t>(window))
+    if (std::all_of(taps.begin() + static_cast<ptrdiff_t>(at),
+                    taps.begin() + static_cast<ptrdiff_t>(at) + window,
+                    [](int64_t t) { return t < 0; }))
+      fail("{}: a window holds no input element; max_pool gives the dtype's lowest value there, "
+           "which bipolar bits cannot hold",
+           op.describe());
+  return p;
+}
+
+OpDef packedMaxPoolDef() {
+  auto infer = [](const Op &op, TypeList in) {
+    PackedPool p = packedPool(op, *in[0]);
+    TensorType out = *in[0];
+    out.shape[1] = p.outSpatial[0];
+    out.shape[2] = p.outSpatial[1];
+    return std::vector{out};
+  };
+  auto eval = [](const Op &op, TensorList in, std::span<Tensor> out) {
+    const Tensor &x = *in[0];
+    PackedPool p = packedPool(op, x.type());
+    std::vector<int64_t> taps = windowTaps(p.geometry, p.inSpatial, p.outSpatial);
+    int64_t window = p.geometry.kernel[0] * p.geometry.kernel[1];
+    int64_t words = x.shape()[4], inSize = p.inSpatial[0] * p.inSpatial[1];
+    int64_t outSize = p.outSpatial[0] * p.outSpatial[1];
+    const uint64_t *xs = x.data<uint64_t>();
+    uint64_t *ys = out[0].data<uint64_t>();
+    for (int64_t n = 0; n < x.shape()[0]; ++n)
+      for (int64_t o = 0; o < outSize; ++o)
+        for (int64_t i = 0; i < words; ++i) {
+          uint64_t any = 0;
+          for (int64_t q = 0; q < window; ++q) {
+            int64_t tap = taps[static_cast<size_t>(o * window + q)];
+            if (tap >= 0) any |= xs[(n * inSize + tap) * words + i];
+          }
+          ys[(n * outSize + o) * words + i] = any;
+        }
+  };
+  return OpDef{.name = "packed_max_pool",
+               .minInputs = 1,
+               .maxInputs = 1,
+               .levels = kLoweredLevel,
+               .infer = infer,
+               .eval = eval};
+}
+
 // ---- bitpack / bitunpack -------------------------------------------------------------------
 
 OpDef bitpackDef() {
@@ -383,6 +456,7 @@ void registerLoweredOps(OpRegistry &registry) {
   registry.add(convDef("binary_conv", MacKind::binary));
   registry.add(convDef("bitserial_conv", MacKind::bitserial));
   registry.add(convDef("ternary_conv", MacKind::ternary));
+  registry.add(packedMaxPoolDef());
 }
 
 } // namespace qcc

@@ -309,3 +309,40 @@ TEST_CASE("packed MAC ops: type errors", "[lowered]") {
   conv["k"] = int64_t{8};
   CHECK(run1("binary_conv", conv, {&x, &x}).getInt(0) == 8);
 }
+
+TEST_CASE("packed_max_pool: OR of bipolar bits equals max_pool on the codes", "[lowered]") {
+  std::mt19937 rng(11);
+  struct Case {
+    Shape x;
+    std::vector<int64_t> kernel, strides, pads;
+    int64_t ceil;
+  };
+  std::vector<Case> cases = {{{1, 32, 8, 8}, {2, 2}, {2, 2}, {0, 0, 0, 0}, 0},
+                             {{2, 70, 5, 7}, {3, 3}, {2, 1}, {1, 0, 1, 1}, 0},
+                             {{1, 130, 7, 7}, {2, 2}, {2, 2}, {0, 0, 0, 0}, 1}};
+  for (const Case &c : cases) {
+    Tensor x = randomCodes(rng, bipolar(), c.x);
+    Attrs attrs{{"kernel_shape", c.kernel},
+                {"strides", c.strides},
+                {"pads", c.pads},
+                {"dilations", std::vector<int64_t>{1, 1}},
+                {"ceil_mode", c.ceil}};
+    Tensor expected = run1("max_pool", attrs, {&x});
+    Tensor px = packCodes(x, bipolar());
+    Tensor packed = run1("packed_max_pool", attrs, {&px});
+    Tensor want = packCodes(expected, bipolar());
+    CHECK(packed.type() == want.type());
+    CHECK(words(packed) == words(want));
+  }
+  Tensor x = packCodes(randomCodes(rng, bipolar(), {1, 3, 2, 2}), bipolar());
+  Attrs empty{{"kernel_shape", std::vector<int64_t>{1, 1}},
+              {"strides", std::vector<int64_t>{3, 3}},
+              {"pads", std::vector<int64_t>{0, 0, 2, 2}},
+              {"dilations", std::vector<int64_t>{1, 1}},
+              {"ceil_mode", int64_t{0}}};
+  CHECK_THROWS_WITH(run1("packed_max_pool", empty, {&x}), Catch::Contains("holds no input"));
+  QuantInfo u2 = quant(QEncoding::uint, 2);
+  Tensor u = packCodes(randomCodes(rng, u2, {1, 3, 2, 2}), u2);
+  empty["pads"] = std::vector<int64_t>{0, 0, 0, 0};
+  CHECK_THROWS_WITH(run1("packed_max_pool", empty, {&u}), Catch::Contains("needs bipolar"));
+}

@@ -17,6 +17,7 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <random>
 
 using namespace qcc;
@@ -35,6 +36,14 @@ Graph runPasses(Graph graph, const std::vector<std::string> &passes, bool strict
 
 Graph quantized(const Graph &graph, bool strict = false) {
   return runPasses(graph, {"qdq_to_quantized", "streamline"}, strict);
+}
+
+const std::vector<std::string> kLoweringPasses = {"select_kernels", "pack_weights", "layout",
+                                                  "fuse", "plan_memory"};
+
+// The lowered level's passes after `quantized`.
+Graph lowered(const Graph &quantizedGraph) {
+  return runPasses(quantizedGraph, kLoweringPasses, true);
 }
 
 int countKind(const Graph &g, const std::string &kind) {
@@ -457,13 +466,13 @@ TEST_CASE("streamline: the digits examples become integer-only and bit-exact",
     DYNAMIC_SECTION(model) {
       Graph imported = importOnnxFile(sourcePath("examples/digits/" + model + ".onnx"));
       WarningCollector warnings;
-      Graph lowered = quantized(imported, true);
+      Graph quantizedGraph = quantized(imported, true);
       CHECK(warnings.warnings().empty());
-      checkIntegerOnly(lowered);
-      CHECK(countKind(lowered, "threshold") == 2);
-      CHECK(countKind(lowered, "conv_integer") == 2);
-      CHECK(countKind(lowered, "matmul_integer") == 1);
-      ModelResult r = compareModel(imported, lowered, images, 1);
+      checkIntegerOnly(quantizedGraph);
+      CHECK(countKind(quantizedGraph, "threshold") == 2);
+      CHECK(countKind(quantizedGraph, "conv_integer") == 2);
+      CHECK(countKind(quantizedGraph, "matmul_integer") == 1);
+      ModelResult r = compareModel(imported, quantizedGraph, images, 1);
       CHECK(r.images == 360);
       CHECK(r.differingClasses == 0);
       // Scales are powers of two or multiply exactly: every logit is bit-identical.
@@ -477,6 +486,12 @@ TEST_CASE("streamline: the digits examples become integer-only and bit-exact",
       ModelResult p = compareModel(imported, pipeline, images, 1);
       CHECK(p.differingClasses == 0);
       CHECK(p.differingLogits == 0);
+      // And lowered: every MAC on packed bits, the logits still bit-identical.
+      Graph packed = lowered(pipeline);
+      CHECK(countKind(packed, "conv_integer") + countKind(packed, "matmul_integer") == 0);
+      ModelResult l = compareModel(imported, packed, images, 1);
+      CHECK(l.differingClasses == 0);
+      CHECK(l.differingLogits == 0);
     }
   }
 }
@@ -498,18 +513,22 @@ TEST_CASE("streamline: the QONNX TFC models and FINN's streamlined TFC",
     DYNAMIC_SECTION(model) {
       Graph imported = importOnnxFile(corpus + model + ".onnx");
       WarningCollector warnings;
-      Graph lowered = quantized(imported, true);
+      Graph quantizedGraph = quantized(imported, true);
       CHECK(warnings.warnings().empty());
-      checkIntegerOnly(lowered);
-      CHECK(countKind(lowered, "matmul_integer") == 4);
-      CHECK(countKind(lowered, "threshold") == 3);
+      checkIntegerOnly(quantizedGraph);
+      CHECK(countKind(quantizedGraph, "matmul_integer") == 4);
+      CHECK(countKind(quantizedGraph, "threshold") == 3);
       bool finn = model.rfind("finn", 0) == 0;
-      for (const Tensor *batch : {&images, &noise}) {
-        ModelResult r = compareModel(imported, lowered, *batch, finn ? 1 : 255);
-        CHECK(r.images == batch->shape()[0]);
-        CHECK(r.differingClasses == 0);
-        CHECK(r.differingLogits == 0);
-      }
+      Graph packed = lowered(quantizedGraph);
+      CHECK(countKind(packed, "matmul_integer") == 0);
+      CHECK(countKind(packed, "threshold") == 0); // all fused into the kernels
+      for (const Tensor *batch : {&images, &noise})
+        for (const Graph *g : {&quantizedGraph, &packed}) {
+          ModelResult r = compareModel(imported, *g, *batch, finn ? 1 : 255);
+          CHECK(r.images == batch->shape()[0]);
+          CHECK(r.differingClasses == 0);
+          CHECK(r.differingLogits == 0);
+        }
     }
   }
 }
@@ -531,6 +550,27 @@ TEST_CASE("streamline: random quantized networks match the import level bit for 
       CHECK(compareRuns(net.graph, lowered, net.inputs()) == 0);
   }
   CHECK(descending > 0); // negative slopes occurred and were handled
+}
+
+TEST_CASE("lowering: random quantized networks keep their outputs on packed kernels",
+          "[passes][lowering][random]") {
+  std::map<std::string, int> kernels;
+  for (uint32_t seed = 1; seed <= 300; ++seed) {
+    INFO("seed " << seed);
+    RandomNet net(seed);
+    net.build();
+    Graph quantizedGraph = quantized(net.graph, true);
+    Graph packed = lowered(quantizedGraph);
+    for (const Op &op : packed.ops)
+      if (op.has("kernel")) ++kernels[op.getString("kernel")];
+    for (int trial = 0; trial < 6; ++trial)
+      CHECK(compareRuns(net.graph, packed, net.inputs()) == 0);
+  }
+  // Every popcount family was exercised.
+  for (const char *family : {"binary", "ternary", "bitserial"}) {
+    INFO(family);
+    CHECK(kernels[family] > 0);
+  }
 }
 
 namespace {
