@@ -17,9 +17,8 @@ qcc_cli_test(report_digits_totals 0 stdout "^totals over 13 layers: 309248 MACs,
 qcc_cli_test(report_digits_arena 0 stdout "^arena: [0-9]+ bytes, liveness lower bound [0-9]+ bytes \\(\\+[0-9.]+%\\)$"
              report ${QCC_DIGITS}/digits_w1a1.onnx --level=import)
 
-# The levels the JSON and arena checks run at: import until the pipelines are complete (the
-# quantized level passes too as of this writing; add `lowered` once it exists).
-set(QCC_REPORT_LEVELS import)
+# The levels the JSON and arena checks run at: every level.
+set(QCC_REPORT_LEVELS import quantized lowered)
 find_package(Python3 REQUIRED COMPONENTS Interpreter)
 function(qcc_report_check name model)
   foreach(level ${QCC_REPORT_LEVELS})
@@ -40,6 +39,21 @@ foreach(model TFC_1W1A TFC_1W2A TFC_2W2A eltwise_chanlast_testcase espcn_nnresiz
               qkeras_test_qactivation_13 qkeras_test_qactivation_3 qkeras_test_qconv2d_12
               qkeras_test_qconv2d_conversion)
   qcc_report_check(${model} ${QCC_QONNX}/${model}.onnx)
+endforeach()
+
+# The TFC and example models run every MAC on popcount kernels once lowered (issue #4).
+foreach(model digits_ternary digits_w1a1 digits_w2a2)
+  add_test(NAME cli.report_kernels.${model}
+           COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/report_check.py
+                   $<TARGET_FILE:qcc> ${QCC_DIGITS}/${model}.onnx --level=lowered
+                   --kernels=binary,ternary,bitserial)
+endforeach()
+foreach(model TFC_1W1A TFC_1W2A TFC_2W2A finn_tfc_w1a1_streamlined)
+  add_test(NAME cli.report_kernels.${model}
+           COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/report_check.py
+                   $<TARGET_FILE:qcc> ${QCC_QONNX}/${model}.onnx --level=lowered
+                   --kernels=binary,ternary,bitserial)
+  set_tests_properties(cli.report_kernels.${model} PROPERTIES SKIP_RETURN_CODE 4)
 endforeach()
 
 # Symbolic dimensions pinned as in tests/corpus/ort_models.cpp.

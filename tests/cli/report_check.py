@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
-"""usage: report_check.py QCC MODEL.onnx [--level=L] [--max-overhead=F] [QCC REPORT OPTIONS...]
+"""usage: report_check.py QCC MODEL.onnx [--level=L] [--max-overhead=F] [--kernels=K1,K2,...]
+                       [QCC REPORT OPTIONS...]
 
 Runs `qcc report MODEL --format=json` twice and checks: the two outputs are byte-identical, the
 JSON parses with its keys in the documented order (docs/report.md), the totals are the sums of
 the layers, BOPs = a_bits * w_bits * MACs, every arena offset is 64-byte aligned (or -1: not in the arena), and the arena is
 at least the liveness lower bound and at most (1 + F) times it (F = 0.05 by default: issue #4).
-Exits 4 (skipped) when MODEL does not exist (a clone without the shared corpus).
+With --kernels, every layer that does MACs must have one of those kernels and integer operands
+(issue #4: the TFC and example models lower to popcount kernels only). Exits 4 (skipped) when MODEL does not exist (a clone without the shared corpus).
 """
 import json
 import os
@@ -25,10 +27,12 @@ def fail(message):
 
 def main(argv):
     qcc, model = argv[1], argv[2]
-    level, max_overhead, extra = "import", 0.05, []
+    level, max_overhead, kernels, extra = "import", 0.05, None, []
     for arg in argv[3:]:
         if arg.startswith("--level="):
             level = arg.split("=", 1)[1]
+        elif arg.startswith("--kernels="):
+            kernels = arg.split("=", 1)[1].split(",")
         elif arg.startswith("--max-overhead="):
             max_overhead = float(arg.split("=", 1)[1])
         else:
@@ -66,6 +70,13 @@ def main(argv):
                 continue
             if slot["offset"] < 0 or slot["offset"] % 64 != 0 or slot["offset"] + slot["bytes"] > totals["arena_bytes"]:
                 fail(f"layer {layer['name']}: arena slot {slot} outside the {totals['arena_bytes']}-byte arena or unaligned")
+        if kernels is not None and layer["macs"] > 0:
+            if layer["kernel"] not in kernels:
+                fail(f"layer {layer['name']}: kernel {layer['kernel']}, expected one of {kernels}")
+            if "float" in (layer["a_encoding"], layer["w_encoding"]):
+                fail(f"layer {layer['name']}: float operands in a MAC")
+    if kernels is not None and not any(layer["macs"] > 0 for layer in layers):
+        fail("no MAC layers")
     if totals["layers"] != len(layers):
         fail(f"totals.layers {totals['layers']} for {len(layers)} layers")
     for key in ("macs", "bops"):

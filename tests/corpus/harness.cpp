@@ -4,6 +4,8 @@
 #include "ir/interpreter.h"
 #include "ir/parser.h"
 #include "ir/printer.h"
+#include "passes/pass_manager.h"
+#include "passes/pipeline.h"
 
 #include <catch2/catch.hpp>
 #include <cmath>
@@ -113,6 +115,21 @@ std::optional<std::string> compareTensors(const Tensor &got, const Tensor &expec
                        shapeString(expected.shape()));
   return visitDType(got.dtype(),
                     [&]<typename T>(TypeTag<T>) { return compareElements<T>(got, expected, tol); });
+}
+
+Graph atLevel(const Graph &imported, Level level) {
+  Graph graph = imported;
+  PassManager pm;
+  addPipeline(pm, level);
+  pm.run(graph);
+  return graph;
+}
+
+void forEachLevel(const Graph &imported, const std::function<void(const Graph &)> &check) {
+  for (Level level : kCheckedLevels) {
+    INFO("at the " << levelName(level) << " level");
+    check(atLevel(imported, level));
+  }
 }
 
 std::vector<Tensor> runGraph(const Graph &graph, const std::vector<Tensor> &inputs) {

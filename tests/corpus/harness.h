@@ -3,6 +3,7 @@
 #pragma once
 
 #include "ir/graph.h"
+#include "ir/op_registry.h"
 #include "tests/support/random.h"
 
 #include <cstdint>
@@ -40,6 +41,16 @@ struct Tolerance {
 // message with the mismatch count, the first mismatching index and the largest difference.
 std::optional<std::string> compareTensors(const Tensor &got, const Tensor &expected,
                                           const Tolerance &tol = {});
+
+// The IR levels every suite checks a model at: the interpreter's outputs at each level must meet
+// the suite's oracle (issue #4: lowering keeps the results).
+inline constexpr Level kCheckedLevels[] = {kImportLevel, kQuantizedLevel, kLoweredLevel};
+
+// `imported` taken to `level` by the standard pipeline (passes/pipeline.h), in strict mode off.
+Graph atLevel(const Graph &imported, Level level);
+
+// Calls `check` with `imported` at every checked level; failures name the level.
+void forEachLevel(const Graph &imported, const std::function<void(const Graph &)> &check);
 
 // Runs a graph with the reference interpreter.
 std::vector<Tensor> runGraph(const Graph &graph, const std::vector<Tensor> &inputs);

@@ -60,28 +60,30 @@ TEST_CASE("qonnx Brevitas TFC models classify the MNIST samples", "[qonnx]") {
   CHECK(digits.size() == 5);
   for (std::string model : {"TFC_1W1A.onnx", "TFC_1W2A.onnx", "TFC_2W2A.onnx"}) {
     DYNAMIC_SECTION(model) {
-      Graph graph = importOnnxFile(qonnxPath(model));
-      for (const Digit &digit : digits) {
-        std::vector<Tensor> outputs = runGraph(graph, {scaledPixels(digit.pixels)});
-        REQUIRE(outputs.size() == 1);
-        REQUIRE(outputs[0].shape() == Shape{1, 10});
-        INFO(model << " on " << digit.source);
-        CHECK(argmax(outputs[0]) == digit.label);
-      }
+      forEachLevel(importOnnxFile(qonnxPath(model)), [&](const Graph &graph) {
+        for (const Digit &digit : digits) {
+          std::vector<Tensor> outputs = runGraph(graph, {scaledPixels(digit.pixels)});
+          REQUIRE(outputs.size() == 1);
+          REQUIRE(outputs[0].shape() == Shape{1, 10});
+          INFO(model << " on " << digit.source);
+          CHECK(argmax(outputs[0]) == digit.label);
+        }
+      });
     }
   }
 }
 
 TEST_CASE("qonnx FINN streamlined TFC gives the expected classes", "[qonnx]") {
-  Graph graph = importOnnxFile(qonnxPath("finn_tfc_w1a1_streamlined.onnx"));
-  for (const Digit &digit : mnistDigits()) {
-    // Raw pixels: the model's first op divides by 255 itself. Its output is TopK's index, [1,1].
-    std::vector<Tensor> outputs = runGraph(graph, {digit.pixels});
-    REQUIRE(outputs.size() == 1);
-    REQUIRE(outputs[0].numel() == 1);
-    INFO(digit.source);
-    CHECK(outputs[0].getInt(0) == digit.label);
-  }
+  forEachLevel(importOnnxFile(qonnxPath("finn_tfc_w1a1_streamlined.onnx")), [](const Graph &graph) {
+    for (const Digit &digit : mnistDigits()) {
+      // Raw pixels: the model's first op divides by 255 itself. Its output is TopK's index, [1,1].
+      std::vector<Tensor> outputs = runGraph(graph, {digit.pixels});
+      REQUIRE(outputs.size() == 1);
+      REQUIRE(outputs[0].numel() == 1);
+      INFO(digit.source);
+      CHECK(outputs[0].getInt(0) == digit.label);
+    }
+  });
 }
 
 namespace {
@@ -206,26 +208,28 @@ const std::vector<QonnxRun> kRuns = {
 TEST_CASE("qonnx models without reference outputs satisfy their output contract", "[qonnx]") {
   for (const QonnxRun &run : kRuns) {
     DYNAMIC_SECTION(run.model) {
-      Graph graph = importOnnxFile(qonnxPath(run.model));
-      REQUIRE(graph.inputs.size() == 1);
-      Tensor input = run.input(graph.type(graph.inputs[0]));
-      std::vector<Tensor> outputs = runGraph(graph, {input});
-      REQUIRE(outputs.size() == 1);
-      std::optional<std::string> problem = run.check(input, outputs[0]);
-      if (problem)
-        FAIL_CHECK(run.model << ": " << *problem);
-      else
-        SUCCEED(run.model);
+      forEachLevel(importOnnxFile(qonnxPath(run.model)), [&](const Graph &graph) {
+        REQUIRE(graph.inputs.size() == 1);
+        Tensor input = run.input(graph.type(graph.inputs[0]));
+        std::vector<Tensor> outputs = runGraph(graph, {input});
+        REQUIRE(outputs.size() == 1);
+        std::optional<std::string> problem = run.check(input, outputs[0]);
+        if (problem)
+          FAIL_CHECK(run.model << ": " << *problem);
+        else
+          SUCCEED(run.model);
+      });
     }
   }
 }
 
 TEST_CASE("qonnx FP8 FloatQuant Gemm reproduces its reference output", "[qonnx]") {
-  Graph graph = importOnnxFile(qonnxPath("fp8_floatquant_gemm.onnx"));
-  std::vector<Tensor> outputs =
-      runGraph(graph, {readNpy(qonnxPath("fp8_floatquant_gemm.input.npy"))});
-  REQUIRE(outputs.size() == 1);
-  std::optional<std::string> mismatch =
-      compareTensors(outputs[0], readNpy(qonnxPath("fp8_floatquant_gemm.output.npy")));
-  if (mismatch) FAIL(*mismatch);
+  forEachLevel(importOnnxFile(qonnxPath("fp8_floatquant_gemm.onnx")), [](const Graph &graph) {
+    std::vector<Tensor> outputs =
+        runGraph(graph, {readNpy(qonnxPath("fp8_floatquant_gemm.input.npy"))});
+    REQUIRE(outputs.size() == 1);
+    std::optional<std::string> mismatch =
+        compareTensors(outputs[0], readNpy(qonnxPath("fp8_floatquant_gemm.output.npy")));
+    if (mismatch) FAIL(*mismatch);
+  });
 }

@@ -3,8 +3,8 @@
 // The columns and how they are computed: docs/report.md.
 #include "frontend/onnx_import.h"
 #include "ir/error.h"
-#include "ir/op_registry.h"
 #include "ir/memory_plan.h"
+#include "ir/op_registry.h"
 #include "passes/pass_registry.h"
 #include "passes/pipeline.h"
 #include "tools/qcc/commands.h"
@@ -48,9 +48,27 @@ Precision precisionOf(const TensorType &t) {
   return {bitWidth(t.dtype), isSigned(t.dtype) ? "int" : "uint", dtype, false};
 }
 
+// The lowered ops on packed operands: outputs (N * M * OH * OW or N * M, whether the result is
+// packed or not) times the reduction length `k`.
+std::optional<int64_t> packedMacCount(const Graph &g, const Op &op) {
+  bool conv = op.kind.ends_with("_conv"), gemm = op.kind.ends_with("_gemm");
+  if ((!conv && !gemm) || !op.has("k") || op.inputs.size() < 2) return std::nullopt;
+  const TensorType &x = g.type(op.inputs[0]), &w = g.type(op.inputs[1]);
+  if (x.layout.kind != LayoutKind::packed || x.rank() != (conv ? 5u : 3u)) return std::nullopt;
+  int64_t outputs = checkedMul(x.shape[0], w.shape[0]);
+  if (conv) {
+    const TensorType &y = g.type(op.outputs[0]);
+    Shape spatial = y.layout.kind == LayoutKind::packed ? Shape{y.shape[1], y.shape[2]}
+                                                        : Shape{y.shape[2], y.shape[3]};
+    outputs = checkedMul(outputs, checkedNumel(spatial));
+  }
+  return checkedMul(outputs, op.getInt("k"));
+}
+
 // Multiply-accumulates of one run of `op` (operand 0 is the activation, operand 1 the weight);
 // nullopt for ops that are not MAC ops.
 std::optional<int64_t> macCount(const Graph &g, const Op &op) {
+  if (std::optional<int64_t> packed = packedMacCount(g, op)) return packed;
   bool conv = op.kind == "conv" || op.kind == "conv_integer";
   bool matmul = op.kind == "matmul" || op.kind == "matmul_integer";
   if (!conv && !matmul && op.kind != "gemm") return std::nullopt;
@@ -68,13 +86,19 @@ std::optional<int64_t> macCount(const Graph &g, const Op &op) {
   return checkedMul(outputs, reduction);
 }
 
-// Bytes of the same values as float32. A packed type's shape counts words: its elements are
-// the bits of one plane, so the channel padding up to the word counts too.
-int64_t float32Bytes(const TensorType &t) {
+// Bytes of constant `v` as float32. The packed weights of a packed MAC op hold M * k codes (the
+// padding bits of the last word of each row do not count); any other packed constant counts
+// the bits of one plane.
+int64_t float32Bytes(const Graph &g, const Op &op, ValueId v) {
+  const TensorType &t = g.type(v);
   int64_t elements = t.numel();
-  if (t.layout.kind == LayoutKind::packed && t.layout.planes > 0)
-    elements =
-        checkedMul(elements, static_cast<int64_t>(storageBytes(t.dtype)) * 8) / t.layout.planes;
+  if (t.layout.kind == LayoutKind::packed && t.layout.planes > 0) {
+    if (op.inputs.size() > 1 && op.inputs[1] == v && packedMacCount(g, op))
+      elements = checkedMul(t.shape[0], op.getInt("k"));
+    else
+      elements =
+          checkedMul(elements, static_cast<int64_t>(storageBytes(t.dtype)) * 8) / t.layout.planes;
+  }
   return checkedMul(elements, 4);
 }
 
@@ -132,10 +156,10 @@ Report buildReport(const Graph &g, const MemoryPlan &plan) {
     for (ValueId in : op.inputs)
       if (in != kNoValue && g.constantValue(in) && own.insert(in).second) {
         row.weightBytes += tensorBytes(g.type(in));
-        row.weightBytesF32 += float32Bytes(g.type(in));
+        row.weightBytesF32 += float32Bytes(g, op, in);
         if (weights.insert(in).second) {
           r.totals.weightBytes = checkedAdd(r.totals.weightBytes, tensorBytes(g.type(in)));
-          r.totals.weightBytesF32 = checkedAdd(r.totals.weightBytesF32, float32Bytes(g.type(in)));
+          r.totals.weightBytesF32 = checkedAdd(r.totals.weightBytesF32, float32Bytes(g, op, in));
         }
       }
     row.arenaOffsets = op.getInts("arena_offsets", std::vector<int64_t>(op.outputs.size(), -1));
