@@ -3,7 +3,8 @@
 //   conv_integer(x, W[M,C,KH,KW])  ->  <kernel>_conv(bitpack(x), pack(W) [M,KH,KW,P,ceil(C/64)])
 //   matmul_integer(x, W[K,M])      ->  <kernel>_gemm(bitpack(x), pack(W^T) [M,P,ceil(K/64)])
 // The weights are packed here, once, as constants: bit planes most significant first, padded
-// to whole words with zero bits that the kernels mask. The activation is packed by a `bitpack`
+// to whole words with zero bits that the kernels mask; ternary weights of a bitserial kernel
+// (k-bit activations) are packed as int2. The activation is packed by a `bitpack`
 // at the op; layout and fuse move that packing into the producing kernel where they can. The
 // result (i32 accumulators) is unchanged, so the rest of the graph is untouched.
 #include "ir/builder.h"
@@ -34,6 +35,17 @@ Tensor transposedWeights(const Tensor &w) {
   return t;
 }
 
+// The codes' format in the packed weights: a bitserial kernel reads ternary weights as the int2
+// codes -1, 0, +1 (two's complement planes), all other weights as they are.
+QuantInfo packedFormat(QuantInfo q, const std::string &kernel) {
+  if (kernel == "bitserial" && q.encoding == QEncoding::ternary) {
+    q.encoding = QEncoding::sint;
+    q.bits = 2;
+    q.narrow = true;
+  }
+  return q;
+}
+
 class PackWeightsPass : public Pass {
 public:
   std::string name() const override { return "pack_weights"; }
@@ -56,7 +68,7 @@ public:
       if (fresh) {
         const Tensor &w = *graph.constantValue(op.inputs[1]);
         Tensor rows = conv ? w : transposedWeights(w);
-        it->second = b.constant(packCodes(rows, *rows.type().quant),
+        it->second = b.constant(packCodes(rows, packedFormat(*rows.type().quant, kernel)),
                                 graph.value(op.inputs[1]).name + "_packed");
       }
       ValueId pw = it->second;

@@ -6,7 +6,8 @@
 // instructions whatever the bits, so they win from 5 bits on (DESIGN §5):
 //   binary     both operands bipolar                                1 plane pair
 //   ternary    ternary x ternary / bipolar (either side)            2 popcounts per word pair
-//   bitserial  uint/int (<= 4 bits) or bipolar, not both bipolar    a_planes * w_planes pairs
+//   bitserial  uint/int (<= 4 bits) or bipolar, not both bipolar,   a_planes * w_planes pairs
+//              also with ternary weights (packed as int2)
 //   int8       both operands hold 8-bit values                      (everything else up to 8 bits)
 //   int32      wider values                                         (exact, no vector shortcut)
 // A popcount family also needs what packing needs: a constant weight with quant info, no zero
@@ -62,7 +63,9 @@ std::string selectKernel(const Graph &g, const Op &op) {
     if ((isTernary(qx) || isTernary(qw)) && (isTernary(qx) || isBipolar(qx)) &&
         (isTernary(qw) || isBipolar(qw)))
       return "ternary";
-    if ((isPlanar(qx) || isBipolar(qx)) && (isPlanar(qw) || isBipolar(qw))) return "bitserial";
+    // Constant ternary weights are int2 codes too (-1, 0, +1): pack_weights packs them so.
+    if ((isPlanar(qx) || isBipolar(qx)) && (isPlanar(qw) || isBipolar(qw) || isTernary(qw)))
+      return "bitserial";
   }
   return valueBits(x) <= 8 && valueBits(w) <= 8 ? "int8" : "int32";
 }

@@ -106,22 +106,22 @@ TEST_CASE("pass manager tracks the level from the start level through each pass"
 }
 
 TEST_CASE("pass manager verifies at the level each pass leaves the graph at", "[passes]") {
-  // `quant` is allowed at the import and quantized levels, not at the lowered level.
-  Graph g = parseGraph(R"(graph @g(%x: f32[2]) -> (f32[2]) {
-    %s = constant dense<f32[] [0.5]> : f32[]
-    %z = constant dense<f32[] [0.0]> : f32[]
-    %q = quant "q" (%x, %s, %z) {bits = 4, narrow = 0, rounding_mode = "ROUND", signed = 1} : f32[2]
-    return %q
+  // `bitpack` exists at the lowered level only.
+  Graph g = parseGraph(
+      R"(graph @g(%x: i8[1,2] q(bipolar1, scale=[1.0], zp=[0.0])) -> (u64[1,1,1] q(bipolar1, scale=[1.0], zp=[0.0]) layout(packed, planes=1, word=64)) {
+    %p = bitpack "p" (%x) : u64[1,1,1] q(bipolar1, scale=[1.0], zp=[0.0]) layout(packed, planes=1, word=64)
+    return %p
   })");
-  PassManager quantized;
-  quantized.add(std::make_unique<ToLevelPass>(kQuantizedLevel));
-  CHECK(quantized.run(g) == kQuantizedLevel);
   PassManager lowered;
   lowered.add(std::make_unique<ToLevelPass>(kLoweredLevel));
-  CHECK_THROWS_WITH(lowered.run(g), Catch::Contains("after pass 'to_level' is invalid") &&
-                                        Catch::Contains("not allowed at the lowered level"));
-  lowered.setVerify(false);
-  CHECK(lowered.run(g) == kLoweredLevel);
+  CHECK(lowered.run(g, kLoweredLevel) == kLoweredLevel);
+  PassManager quantized;
+  quantized.add(std::make_unique<ToLevelPass>(kQuantizedLevel));
+  CHECK_THROWS_WITH(quantized.run(g, kLoweredLevel),
+                    Catch::Contains("after pass 'to_level' is invalid") &&
+                        Catch::Contains("not allowed at the quantized level"));
+  quantized.setVerify(false);
+  CHECK(quantized.run(g, kLoweredLevel) == kQuantizedLevel);
 }
 
 TEST_CASE("pass manager names an empty pipeline when --dump-after finds no pass", "[passes]") {

@@ -475,7 +475,7 @@ TEST_CASE("streamline: the digits examples become integer-only and bit-exact",
       ModelResult r = compareModel(imported, quantizedGraph, images, 1);
       CHECK(r.images == 360);
       CHECK(r.differingClasses == 0);
-      // Scales are powers of two or multiply exactly: every logit is bit-identical.
+      // Every logit is bit-identical (measured on these models; see docs/passes.md).
       CHECK(r.differingLogits == 0);
       // The same through the standard pipeline (canonicalize and fold_batchnorm around).
       Graph pipeline = imported;
