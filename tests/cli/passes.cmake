@@ -39,3 +39,5 @@ qcc_opt_cli_test(opt_unknown_pass 1 stderr
 qcc_opt_cli_test(opt_empty_pass 2 stderr "--passes: empty pass name in 'canonicalize,'"
                  ${CANON_QIR} --passes=canonicalize,)
 qcc_opt_cli_test(opt_passes_no_value 2 stderr "option '--passes' needs a value" --passes)
+qcc_cli_test(time_passes 0 stderr "^  select_kernels +[0-9.]+ ms$"
+             inspect ${DIGITS} --level=lowered --time-passes)

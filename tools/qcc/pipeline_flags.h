@@ -1,5 +1,6 @@
 // The flags that choose and observe the pass pipeline, shared by the subcommands that take a
-// model to a level: --level, --dump-after, --print-pipeline and --strict (docs/cli.md).
+// model to a level: --level, --dump-after, --print-pipeline, --strict and --time-passes
+// (docs/cli.md).
 #pragma once
 
 #include "ir/printer.h"
@@ -7,6 +8,7 @@
 #include "tools/qcc/cli.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -20,7 +22,8 @@ inline std::vector<OptionSpec> pipelineOptionSpecs(const std::string &dumpStream
       {"dump-after", "PASS", "print the IR after each run of pass PASS on " + dumpStream, false},
       {"print-pipeline", "", "print the passes of the --level pipeline, one per line, and exit",
        false},
-      {"strict", "", "fail instead of keeping an op float (with a warning)", false}};
+      {"strict", "", "fail instead of keeping an op float (with a warning)", false},
+      {"time-passes", "", "print the time each pass took on stderr", false}};
 }
 
 // The level named by --level (default: `fallback`).
@@ -76,6 +79,15 @@ inline void runPipeline(Graph &graph, const ParsedArgs &args, std::FILE *dumpStr
     });
   }
   pm.run(graph, kImportLevel);
+  if (args.has("time-passes")) {
+    std::chrono::nanoseconds total{};
+    fmt::print(stderr, "pass timing:\n");
+    for (const PassTiming &t : pm.timings()) {
+      fmt::print(stderr, "  {:<18} {:10.3f} ms\n", t.pass, t.time.count() / 1e6);
+      total += t.time;
+    }
+    fmt::print(stderr, "  {:<18} {:10.3f} ms\n", "total", total.count() / 1e6);
+  }
 }
 
 } // namespace qcc::cli
