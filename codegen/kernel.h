@@ -65,5 +65,6 @@ void registerQuantKernels(KernelRegistry &registry);       // emit_quant.cpp
 void registerElementwiseKernels(KernelRegistry &registry); // emit_elementwise.cpp
 void registerTensorKernels(KernelRegistry &registry);      // emit_tensor.cpp
 void registerPoolKernels(KernelRegistry &registry);        // emit_pool.cpp
+void registerFloatKernels(KernelRegistry &registry);       // emit_float.cpp (float fallback)
 
 } // namespace qcc::codegen

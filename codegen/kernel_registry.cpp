@@ -14,6 +14,7 @@ const KernelRegistry &KernelRegistry::instance() {
     registerElementwiseKernels(r);
     registerTensorKernels(r);
     registerPoolKernels(r);
+    registerFloatKernels(r);
     return r;
   }();
   return registry;

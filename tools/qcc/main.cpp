@@ -15,7 +15,8 @@ namespace {
 using qcc::cli::Command;
 
 std::vector<Command> commands() {
-  return {qcc::cli::inspectCommand(), qcc::cli::runCommand(), qcc::cli::reportCommand()};
+  return {qcc::cli::compileCommand(), qcc::cli::inspectCommand(), qcc::cli::runCommand(),
+          qcc::cli::verifyCommand(), qcc::cli::reportCommand()};
 }
 
 std::string usage(const std::vector<Command> &cmds) {
@@ -44,7 +45,11 @@ int runMain(int argc, char **argv) {
   }
   for (const Command &c : cmds) {
     if (c.spec.name != args[0]) continue;
-    std::vector<std::string> rest(args.begin() + 1, args.end());
+    std::vector<std::string> rest;
+    for (auto a = args.begin() + 1; a != args.end(); ++a) {
+      auto alias = c.shortOptions.find(*a);
+      rest.push_back(alias == c.shortOptions.end() ? *a : "--" + alias->second);
+    }
     for (const std::string &a : rest)
       if (a == "--help" || a == "-h") {
         fmt::print("{}", qcc::cli::helpText(c.spec));

@@ -1,0 +1,132 @@
+#include "codegen/artifact.h"
+
+#include "codegen/module_builder.h"
+#include "ir/error.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <llvm/IR/LegacyPassManager.h>
+#include <llvm/Object/ArchiveWriter.h>
+#include <llvm/Object/ObjectFile.h>
+#include <llvm/Support/Error.h>
+#include <llvm/Support/MemoryBuffer.h>
+#include <llvm/Support/raw_ostream.h>
+#include <llvm/Transforms/Utils/Cloning.h>
+#include <unistd.h>
+
+namespace qcc {
+namespace {
+
+// Code generation changes the module it runs on, so each output is emitted from a copy.
+std::string emitCode(const llvm::Module &module, llvm::TargetMachine &machine,
+                     llvm::CodeGenFileType type) {
+  std::unique_ptr<llvm::Module> copy = llvm::CloneModule(module);
+  llvm::SmallVector<char, 0> buffer;
+  llvm::raw_svector_ostream os(buffer);
+  llvm::legacy::PassManager passes;
+  if (machine.addPassesToEmitFile(passes, os, nullptr, type))
+    fail("internal error: LLVM cannot emit code for {}", machine.getTargetTriple().str());
+  passes.run(*copy);
+  return std::string(buffer.data(), buffer.size());
+}
+
+std::string llvmMessage(llvm::Error error) {
+  return llvm::toString(std::move(error));
+}
+
+// The object may only need memcpy and memset from outside (DESIGN §7): code generation lowers
+// some intrinsics (e.g. llvm.exp) to libm calls, which the module check cannot see.
+void checkUndefinedSymbols(const std::string &object, const std::string &name) {
+  llvm::MemoryBufferRef ref(object, name + ".o");
+  auto file = llvm::object::ObjectFile::createObjectFile(ref);
+  if (!file)
+    fail("internal error: cannot read the emitted object: {}", llvmMessage(file.takeError()));
+  for (const llvm::object::SymbolRef &symbol : (*file)->symbols()) {
+    auto flags = symbol.getFlags();
+    if (!flags) fail("internal error: {}", llvmMessage(flags.takeError()));
+    if (!(*flags & llvm::object::SymbolRef::SF_Undefined)) continue;
+    auto symbolName = symbol.getName();
+    if (!symbolName) fail("internal error: {}", llvmMessage(symbolName.takeError()));
+    if (symbolName->empty() || *symbolName == "memcpy" || *symbolName == "memset") continue;
+    fail("the generated code for '{}' calls '{}', which the library does not contain (a kernel "
+         "needs a function outside memcpy and memset)",
+         name, symbolName->str());
+  }
+}
+
+std::string archive(const std::string &object, const std::string &name) {
+  std::vector<llvm::NewArchiveMember> members(1);
+  std::string memberName = name + ".o";
+  members[0].Buf = llvm::MemoryBuffer::getMemBuffer(object, memberName, false);
+  members[0].MemberName = memberName;
+  auto result = llvm::writeArchiveToBuffer(members, llvm::SymtabWritingMode::NormalSymtab,
+                                           llvm::object::Archive::K_GNU, true, false);
+  if (!result)
+    fail("internal error: cannot write the archive: {}", llvmMessage(result.takeError()));
+  return std::string((*result)->getBuffer());
+}
+
+} // namespace
+
+Artifact buildArtifact(const Graph &graph, const std::string &name, const CodegenTarget &target,
+                       const ArtifactRequest &request) {
+  std::unique_ptr<llvm::TargetMachine> machine = codegen::createTargetMachine(target);
+  llvm::LLVMContext context;
+  codegen::BuiltModule built = codegen::buildModule(graph, name, target, *machine, context);
+  Artifact artifact;
+  artifact.arenaBytes = built.arenaBytes;
+  if (request.library || request.object) {
+    std::string object = emitCode(*built.module, *machine, llvm::CodeGenFileType::ObjectFile);
+    checkUndefinedSymbols(object, name);
+    if (request.library) artifact.library = archive(object, name);
+    if (request.object) artifact.object = std::move(object);
+  }
+  if (request.assembly)
+    artifact.assembly = emitCode(*built.module, *machine, llvm::CodeGenFileType::AssemblyFile);
+  if (request.llvmIr) {
+    llvm::raw_string_ostream os(artifact.llvmIr);
+    built.module->print(os, nullptr);
+  }
+  if (request.header) artifact.header = cHeader(graph, name, built.arenaBytes, request.source);
+  return artifact;
+}
+
+void writeFilesAtomically(const std::vector<std::pair<std::string, std::string>> &files) {
+  std::vector<std::string> temporaries;
+  auto removeTemporaries = [&] {
+    for (const std::string &t : temporaries) std::remove(t.c_str());
+  };
+  // Renaming a file onto a folder fails: found before anything is written.
+  for (const auto &file : files)
+    if (std::filesystem::is_directory(file.first))
+      fail("cannot write '{}': it is a folder", file.first);
+  for (const auto &[path, bytes] : files) {
+    std::string temporary = fmt::format("{}.qcc-tmp-{}", path, static_cast<long>(getpid()));
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    if (!out) {
+      int err = errno;
+      removeTemporaries();
+      fail("cannot write '{}': {}", path, std::strerror(err));
+    }
+    temporaries.push_back(temporary);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    out.close();
+    if (!out) {
+      removeTemporaries();
+      fail("cannot write '{}': write failed", path);
+    }
+  }
+  for (size_t i = 0; i < files.size(); ++i) {
+    std::error_code ec;
+    std::filesystem::rename(temporaries[i], files[i].first, ec);
+    if (ec) {
+      for (size_t j = i; j < temporaries.size(); ++j) std::remove(temporaries[j].c_str());
+      fail("cannot write '{}': {}", files[i].first, ec.message());
+    }
+  }
+}
+
+} // namespace qcc

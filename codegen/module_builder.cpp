@@ -1,0 +1,372 @@
+#include "codegen/module_builder.h"
+
+#include "codegen/kernel.h"
+#include "ir/error.h"
+
+#include <algorithm>
+#include <fmt/format.h>
+#include <llvm/Analysis/TargetLibraryInfo.h>
+#include <llvm/IR/Constants.h>
+#include <llvm/IR/IRBuilder.h>
+#include <llvm/IR/Verifier.h>
+#include <llvm/MC/TargetRegistry.h>
+#include <llvm/Passes/PassBuilder.h>
+#include <llvm/Support/TargetSelect.h>
+#include <llvm/Support/raw_ostream.h>
+
+namespace qcc::codegen {
+
+std::unique_ptr<llvm::TargetMachine> createTargetMachine(const CodegenTarget &target) {
+  llvm::InitializeAllTargetInfos();
+  llvm::InitializeAllTargets();
+  llvm::InitializeAllTargetMCs();
+  llvm::InitializeAllAsmPrinters();
+  std::string error;
+  const llvm::Target *backend = llvm::TargetRegistry::lookupTarget(target.triple, error);
+  if (!backend)
+    fail("target '{}': LLVM has no backend for {}: {}", target.name, target.triple, error);
+  llvm::TargetOptions options;
+  std::unique_ptr<llvm::TargetMachine> machine(backend->createTargetMachine(
+      target.triple, target.cpu, target.features, options, llvm::Reloc::PIC_, std::nullopt,
+      llvm::CodeGenOptLevel::Aggressive));
+  if (!machine) fail("target '{}': LLVM cannot generate code for {}", target.name, target.triple);
+  return machine;
+}
+
+namespace {
+
+const llvm::Align kBufferAlign(static_cast<uint64_t>(kArenaAlignment));
+
+// What the generated code may call: the artifact runs with libc's memcpy and memset only.
+bool isAllowedExternal(llvm::StringRef name) {
+  return name == "memcpy" || name == "memset";
+}
+
+// Return codes of NAME_run (docs/codegen.md).
+constexpr int kRunOk = 0;
+constexpr int kRunNullArgument = 1;
+constexpr int kRunMisalignedArena = 2;
+
+class ModuleBuilder {
+public:
+  ModuleBuilder(const Graph &graph, const std::string &name, const CodegenTarget &target,
+                llvm::TargetMachine &machine, llvm::LLVMContext &context)
+      : graph_(graph), name_(name), target_(target), machine_(machine), context_(context),
+        module_(std::make_unique<llvm::Module>(name, context)), plan_(planMemory(graph)) {
+    module_->setTargetTriple(machine.getTargetTriple().str());
+    module_->setDataLayout(machine.createDataLayout());
+    ptr_ = llvm::PointerType::getUnqual(context);
+    sizeType_ = module_->getDataLayout().getIntPtrType(context);
+  }
+
+  BuiltModule build() {
+    checkEmitters();
+    std::vector<llvm::Function *> kernels(graph_.ops.size(), nullptr);
+    for (size_t i = 0; i < graph_.ops.size(); ++i)
+      if (needsKernel(graph_.ops[i])) kernels[i] = emitKernel(i);
+    emitRun(kernels);
+    emitTables();
+    setTargetAttributes();
+    optimize();
+    checkModule();
+    int64_t arenaBytes = std::max(plan_.arenaBytes, kArenaAlignment);
+    return {std::move(module_), std::move(plan_), arenaBytes};
+  }
+
+private:
+  static bool needsKernel(const Op &op) { return op.kind != "constant" && !isByteView(op.kind); }
+
+  void checkEmitters() const {
+    for (const Op &op : graph_.ops)
+      if (needsKernel(op) && !KernelRegistry::instance().find(op.kind))
+        fail("cannot compile {}: no kernel for ops of kind '{}' (target {})", op.describe(),
+             op.kind, target_.name);
+  }
+
+  // Where a value's bytes are while NAME_run runs, for the pointer attributes of the kernels:
+  // 64-byte aligned in the arena and in constants, caller buffers have no known alignment.
+  bool isAligned(ValueId v) const { return graph_.constantValue(v) != nullptr || plan_.inArena(v); }
+
+  llvm::Function *emitKernel(size_t index) {
+    const Op &op = graph_.ops[index];
+    size_t arity = op.inputs.size() + op.outputs.size();
+    auto *type = llvm::FunctionType::get(llvm::Type::getVoidTy(context_),
+                                         std::vector<llvm::Type *>(arity, ptr_), false);
+    auto *function =
+        llvm::Function::Create(type, llvm::GlobalValue::InternalLinkage,
+                               fmt::format("{}_op{}_{}", name_, index, op.kind), module_.get());
+    function->addFnAttr(llvm::Attribute::NoUnwind);
+    function->addFnAttr(llvm::Attribute::NoInline);
+    for (size_t a = 0; a < arity; ++a) {
+      bool isOperand = a < op.inputs.size();
+      ValueId v = isOperand ? op.inputs[a] : op.outputs[a - op.inputs.size()];
+      auto arg = static_cast<unsigned>(a);
+      function->addParamAttr(arg, llvm::Attribute::NoCapture);
+      if (v == kNoValue) continue;
+      function->addParamAttr(arg, llvm::Attribute::NoAlias);
+      if (isOperand) function->addParamAttr(arg, llvm::Attribute::ReadOnly);
+      auto bytes = static_cast<uint64_t>(plan_.bytes.at(static_cast<size_t>(v)));
+      if (bytes > 0)
+        function->addParamAttr(arg, llvm::Attribute::getWithDereferenceableBytes(context_, bytes));
+      if (isAligned(v))
+        function->addParamAttr(arg, llvm::Attribute::getWithAlignment(context_, kBufferAlign));
+    }
+    llvm::BasicBlock::Create(context_, "entry", function);
+    KernelRegistry::instance().find(op.kind)(KernelRequest{graph_, op, target_}, *function);
+    std::string problems;
+    llvm::raw_string_ostream os(problems);
+    if (llvm::verifyFunction(*function, &os))
+      fail("internal error: the kernel of {} is invalid LLVM IR: {}", op.describe(), problems);
+    return function;
+  }
+
+  llvm::Constant *constantGlobal(ValueId v) {
+    auto it = constants_.find(v);
+    if (it != constants_.end()) return it->second;
+    const Tensor &data = *graph_.constantValue(v);
+    auto bytes = data.bytes();
+    auto *init = llvm::ConstantDataArray::get(context_, llvm::ArrayRef(bytes.data(), bytes.size()));
+    auto *global =
+        new llvm::GlobalVariable(*module_, init->getType(), true, llvm::GlobalValue::PrivateLinkage,
+                                 init, fmt::format("{}_const{}", name_, v));
+    global->setAlignment(kBufferAlign);
+    global->setUnnamedAddr(llvm::GlobalValue::UnnamedAddr::Global);
+    constants_.emplace(v, global);
+    return global;
+  }
+
+  // NAME_run(inputs, outputs, arena): checks its arguments, copies the inputs the arena holds,
+  // calls the kernels in graph order with their buffers, and copies the outputs that were not
+  // computed in the caller's buffers.
+  void emitRun(const std::vector<llvm::Function *> &kernels) {
+    auto *i32 = llvm::Type::getInt32Ty(context_);
+    auto *type = llvm::FunctionType::get(i32, {ptr_, ptr_, ptr_}, false);
+    auto *run = llvm::Function::Create(type, llvm::GlobalValue::ExternalLinkage, name_ + "_run",
+                                       module_.get());
+    run->addFnAttr(llvm::Attribute::NoUnwind);
+    for (unsigned a = 0; a < 2; ++a) {
+      run->addParamAttr(a, llvm::Attribute::NoCapture);
+      run->addParamAttr(a, llvm::Attribute::ReadOnly);
+    }
+    llvm::Argument *inputs = run->getArg(0);
+    llvm::Argument *outputs = run->getArg(1);
+    arena_ = run->getArg(2);
+    inputs->setName("inputs");
+    outputs->setName("outputs");
+    arena_->setName("arena");
+
+    auto *entry = llvm::BasicBlock::Create(context_, "entry", run);
+    auto *nullArgument = llvm::BasicBlock::Create(context_, "null_argument", run);
+    auto *misaligned = llvm::BasicBlock::Create(context_, "misaligned_arena", run);
+    llvm::IRBuilder<> ir(entry);
+    ir_ = &ir;
+    auto checkNotNull = [&](llvm::Value *p, const char *what) {
+      auto *next = llvm::BasicBlock::Create(context_, what, run);
+      ir.CreateCondBr(ir.CreateIsNull(p), nullArgument, next);
+      ir.SetInsertPoint(next);
+    };
+    auto loadPointers = [&](llvm::Value *array, size_t count, std::vector<llvm::Value *> &into,
+                            const char *what) {
+      if (count == 0) return;
+      checkNotNull(array, what);
+      for (size_t i = 0; i < count; ++i) {
+        llvm::Value *p = ir.CreateLoad(ptr_, ir.CreateConstInBoundsGEP1_64(ptr_, array, i));
+        checkNotNull(p, what);
+        into.push_back(p);
+      }
+    };
+    loadPointers(inputs, graph_.inputs.size(), inputBuffers_, "inputs_ok");
+    loadPointers(outputs, graph_.outputs.size(), outputBuffers_, "outputs_ok");
+    if (plan_.arenaBytes > 0) {
+      checkNotNull(arena_, "arena_ok");
+      auto *next = llvm::BasicBlock::Create(context_, "arena_aligned", run);
+      llvm::Value *low = ir.CreateAnd(ir.CreatePtrToInt(arena_, sizeType_),
+                                      llvm::ConstantInt::get(sizeType_, kArenaAlignment - 1));
+      ir.CreateCondBr(ir.CreateIsNotNull(low), misaligned, next);
+      ir.SetInsertPoint(next);
+    }
+
+    for (size_t i = 0; i < graph_.inputs.size(); ++i) {
+      ValueId v = graph_.inputs[i];
+      if (plan_.inArena(v)) copy(arenaPointer(v), inputBuffers_[i], v);
+    }
+    for (size_t i = 0; i < graph_.ops.size(); ++i) {
+      const Op &op = graph_.ops[i];
+      if (op.kind == "constant") continue;
+      if (isByteView(op.kind)) {
+        emitByteView(op);
+        continue;
+      }
+      std::vector<llvm::Value *> args;
+      for (ValueId v : op.inputs) args.push_back(pointerOf(v));
+      for (ValueId v : op.outputs) args.push_back(pointerOf(v));
+      ir.CreateCall(kernels[i], args);
+    }
+    for (size_t j = 0; j < graph_.outputs.size(); ++j) {
+      ValueId v = graph_.outputs[j];
+      if (!computedInOutput(v, j)) copy(outputBuffers_[j], pointerOf(v), v);
+    }
+    ir.CreateRet(llvm::ConstantInt::get(i32, kRunOk));
+
+    ir.SetInsertPoint(nullArgument);
+    ir.CreateRet(llvm::ConstantInt::get(i32, kRunNullArgument));
+    ir.SetInsertPoint(misaligned);
+    ir.CreateRet(llvm::ConstantInt::get(i32, kRunMisalignedArena));
+    ir_ = nullptr;
+  }
+
+  // A byte view's result holds its operand's bytes: nothing to do when the plan gave both the
+  // same arena bytes, else a copy (e.g. the view of a caller's input kept in the arena).
+  void emitByteView(const Op &op) {
+    if (op.inputs.empty() || op.outputs.size() != 1 || op.inputs[0] == kNoValue)
+      fail("internal error: {} is not a byte view of one operand", op.describe());
+    ValueId x = op.inputs[0];
+    ValueId y = op.outputs[0];
+    if (plan_.bytes.at(static_cast<size_t>(x)) != plan_.bytes.at(static_cast<size_t>(y)))
+      fail("internal error: {} changes the byte size of its operand", op.describe());
+    if (plan_.sharesWith.at(static_cast<size_t>(y)) == x) return;
+    copy(pointerOf(y), pointerOf(x), y);
+  }
+
+  // An f32 graph output outside the arena is computed straight into the caller's buffer of its
+  // first position in the graph outputs.
+  bool computedInOutput(ValueId v, size_t position) const {
+    if (plan_.inArena(v) || graph_.constantValue(v) || graph_.value(v).def < 0) return false;
+    return firstOutputPosition(v) == position;
+  }
+
+  size_t firstOutputPosition(ValueId v) const {
+    auto it = std::find(graph_.outputs.begin(), graph_.outputs.end(), v);
+    return static_cast<size_t>(it - graph_.outputs.begin());
+  }
+
+  llvm::Value *arenaPointer(ValueId v) {
+    return ir_->CreateConstInBoundsGEP1_64(
+        ir_->getInt8Ty(), arena_, static_cast<uint64_t>(plan_.offset[static_cast<size_t>(v)]));
+  }
+
+  // The buffer of `v` inside NAME_run.
+  llvm::Value *pointerOf(ValueId v) {
+    if (v == kNoValue) return llvm::ConstantPointerNull::get(ptr_);
+    if (graph_.constantValue(v)) return constantGlobal(v);
+    if (plan_.inArena(v)) return arenaPointer(v);
+    auto input = std::find(graph_.inputs.begin(), graph_.inputs.end(), v);
+    if (input != graph_.inputs.end())
+      return inputBuffers_[static_cast<size_t>(input - graph_.inputs.begin())];
+    size_t position = firstOutputPosition(v);
+    if (position == graph_.outputs.size())
+      fail("internal error: value '{}' has no buffer", graph_.value(v).name);
+    return outputBuffers_[position];
+  }
+
+  void copy(llvm::Value *to, llvm::Value *from, ValueId v) {
+    uint64_t bytes = static_cast<uint64_t>(plan_.bytes[static_cast<size_t>(v)]);
+    if (bytes > 0) ir_->CreateMemCpy(to, llvm::MaybeAlign(), from, llvm::MaybeAlign(), bytes);
+  }
+
+  // NAME_input_sizes, NAME_output_sizes (element counts), NAME_input_names, NAME_output_names.
+  void emitTables() {
+    auto values = [&](const std::vector<ValueId> &ids, const char *what) {
+      std::vector<llvm::Constant *> sizes;
+      std::vector<llvm::Constant *> names;
+      for (size_t i = 0; i < ids.size(); ++i) {
+        const Value &value = graph_.value(ids[i]);
+        sizes.push_back(
+            llvm::ConstantInt::get(sizeType_, static_cast<uint64_t>(value.type.numel())));
+        auto *text = llvm::ConstantDataArray::getString(context_, value.name);
+        auto *string = new llvm::GlobalVariable(*module_, text->getType(), true,
+                                                llvm::GlobalValue::PrivateLinkage, text,
+                                                fmt::format("{}_{}_name{}", name_, what, i));
+        string->setUnnamedAddr(llvm::GlobalValue::UnnamedAddr::Global);
+        string->setAlignment(llvm::Align(1));
+        names.push_back(string);
+      }
+      exportArray(sizeType_, sizes, fmt::format("{}_{}_sizes", name_, what));
+      exportArray(ptr_, names, fmt::format("{}_{}_names", name_, what));
+    };
+    values(graph_.inputs, "input");
+    values(graph_.outputs, "output");
+  }
+
+  void exportArray(llvm::Type *element, const std::vector<llvm::Constant *> &items,
+                   const std::string &symbol) {
+    auto *type = llvm::ArrayType::get(element, items.size());
+    new llvm::GlobalVariable(*module_, type, true, llvm::GlobalValue::ExternalLinkage,
+                             llvm::ConstantArray::get(type, items), symbol);
+  }
+
+  // The CPU and features on every function, so that the module alone (--emit=llvm) says what
+  // it was optimised for; unwind tables as a C compiler makes them, for debuggers and profilers.
+  void setTargetAttributes() {
+    for (llvm::Function &f : *module_) {
+      if (f.isDeclaration()) continue;
+      f.addFnAttr("target-cpu", target_.cpu);
+      if (!target_.features.empty()) f.addFnAttr("target-features", target_.features);
+      f.setUWTableKind(llvm::UWTableKind::Async);
+    }
+  }
+
+  void optimize() {
+    llvm::LoopAnalysisManager loops;
+    llvm::FunctionAnalysisManager functions;
+    llvm::CGSCCAnalysisManager cgscc;
+    llvm::ModuleAnalysisManager modules;
+    llvm::PipelineTuningOptions tuning;
+    tuning.LoopVectorization = true;
+    tuning.SLPVectorization = true;
+    llvm::PassBuilder passes(&machine_, tuning);
+    // The optimiser may only introduce calls to memcpy and memset (like -ffreestanding).
+    llvm::TargetLibraryInfoImpl library(machine_.getTargetTriple());
+    library.disableAllFunctions();
+    library.setAvailable(llvm::LibFunc_memcpy);
+    library.setAvailable(llvm::LibFunc_memset);
+    functions.registerPass([&] { return llvm::TargetLibraryAnalysis(library); });
+    passes.registerModuleAnalyses(modules);
+    passes.registerCGSCCAnalyses(cgscc);
+    passes.registerFunctionAnalyses(functions);
+    passes.registerLoopAnalyses(loops);
+    passes.crossRegisterProxies(loops, functions, cgscc, modules);
+    passes.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3).run(*module_, modules);
+  }
+
+  // The artifact's promises (DESIGN §7) and a valid module after optimisation.
+  void checkModule() const {
+    std::string problems;
+    llvm::raw_string_ostream os(problems);
+    if (llvm::verifyModule(*module_, &os))
+      fail("internal error: the optimised module of '{}' is invalid: {}", name_, problems);
+    for (const llvm::GlobalVariable &g : module_->globals())
+      if (!g.isConstant())
+        fail("internal error: the module of '{}' has a writable global '{}'", name_,
+             g.getName().str());
+    for (const llvm::Function &f : *module_)
+      if (f.isDeclaration() && !f.isIntrinsic() && !isAllowedExternal(f.getName()))
+        fail("internal error: the module of '{}' calls '{}' (only memcpy and memset are allowed)",
+             name_, f.getName().str());
+  }
+
+  const Graph &graph_;
+  const std::string &name_;
+  const CodegenTarget &target_;
+  llvm::TargetMachine &machine_;
+  llvm::LLVMContext &context_;
+  std::unique_ptr<llvm::Module> module_;
+  MemoryPlan plan_;
+  llvm::PointerType *ptr_ = nullptr;
+  llvm::IntegerType *sizeType_ = nullptr;
+  std::map<ValueId, llvm::Constant *> constants_;
+  // Valid while emitRun builds NAME_run.
+  llvm::IRBuilder<> *ir_ = nullptr;
+  llvm::Value *arena_ = nullptr;
+  std::vector<llvm::Value *> inputBuffers_;
+  std::vector<llvm::Value *> outputBuffers_;
+};
+
+} // namespace
+
+BuiltModule buildModule(const Graph &graph, const std::string &name, const CodegenTarget &target,
+                        llvm::TargetMachine &machine, llvm::LLVMContext &context) {
+  return ModuleBuilder(graph, name, target, machine, context).build();
+}
+
+} // namespace qcc::codegen

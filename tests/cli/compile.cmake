@@ -1,0 +1,78 @@
+# qcc compile / verify / run --engine=jit (docs/codegen.md): usage errors, the C harness that
+# links a compiled library through its header alone (tests/codegen/harness.c), deterministic
+# output, no partial output on errors, and interpreter-vs-compiled checks of the examples.
+# Included from tests/cli/CMakeLists.txt.
+set(QCC_DIGITS ${PROJECT_SOURCE_DIR}/examples/digits)
+set(QCC_COMPILE_TEST ${PROJECT_SOURCE_DIR}/tests/codegen/compile_test.py)
+set(QCC_COMPILE_WORK ${CMAKE_CURRENT_BINARY_DIR}/compile)
+find_package(Python3 REQUIRED COMPONENTS Interpreter)
+
+qcc_cli_test(compile_help 0 stdout "usage: qcc compile MODEL.onnx" compile --help)
+qcc_cli_test(verify_help 0 stdout "usage: qcc verify MODEL.onnx" verify --help)
+qcc_cli_test(compile_missing_model 2 stderr "'qcc compile' needs MODEL.onnx" compile -o libx.a)
+qcc_cli_test(compile_bad_target 2 stderr
+             "--target: unknown target 'pdp11' \\(available: x86_64, x86_64-v3, x86_64-v4, native, aarch64, aarch64-dotprod\\)"
+             compile ${QCC_DIGITS}/digits_w1a1.onnx --target=pdp11)
+qcc_cli_test(compile_bad_emit 2 stderr "--emit: unknown output 'exe'"
+             compile ${QCC_DIGITS}/digits_w1a1.onnx --emit=lib,exe)
+qcc_cli_test(compile_dump_after_unknown 2 stderr "--dump-after: no pass named 'nope' in the lowered pipeline"
+             compile no-such.onnx --dump-after=nope)
+qcc_cli_test(compile_missing_file 1 stderr "^qcc: error: no-such.onnx: no such file"
+             compile no-such.onnx -o ${QCC_COMPILE_WORK}/libnone.a)
+qcc_cli_test(compile_dump_after 0 stdout "^// IR after pass 'fuse'"
+             compile ${QCC_DIGITS}/digits_w1a1.onnx --dump-after=fuse --emit=header
+             -o ${QCC_COMPILE_WORK}/dump/libdigits.a)
+qcc_cli_test(verify_bad_seed 2 stderr "--seed expects a non-negative integer, got 'x'"
+             verify ${QCC_DIGITS}/digits_w1a1.onnx --seed=x)
+qcc_cli_test(verify_wrong_input_count 2 stderr "the model has 1 inputs, 2 --input given"
+             verify ${QCC_DIGITS}/digits_w1a1.onnx --input a.npy --input b.npy)
+qcc_cli_test(run_jit_bad_dump_after 2 stderr "no pass named 'nope' in the lowered pipeline"
+             run no-such.onnx --engine=jit --dump-after=nope)
+file(MAKE_DIRECTORY ${QCC_COMPILE_WORK}/dump)
+
+foreach(model digits_float digits_ternary digits_w1a1 digits_w2a2)
+  qcc_cli_test(verify_${model} 0 stdout "^verify: [0-9]+ ops, .* matches the interpreter$"
+               verify ${QCC_DIGITS}/${model}.onnx)
+  qcc_cli_test(verify_${model}_seed7 0 stdout "matches the interpreter$"
+               verify ${QCC_DIGITS}/${model}.onnx --seed=7)
+endforeach()
+
+# The harness, built with the sanitizers the suite runs under.
+set(QCC_HARNESS_CFLAGS "")
+if(QCC_SANITIZE)
+  list(JOIN QCC_SANITIZE "," _qcc_harness_san)
+  set(QCC_HARNESS_CFLAGS "-fsanitize=${_qcc_harness_san} -fno-sanitize-recover=all")
+endif()
+function(qcc_compile_test name mode model)
+  add_test(NAME compile.${name}
+           COMMAND ${Python3_EXECUTABLE} ${QCC_COMPILE_TEST} ${mode} --qcc $<TARGET_FILE:qcc>
+                   --model ${model} --work ${QCC_COMPILE_WORK}/${name} ${ARGN})
+endfunction()
+
+foreach(model digits_float digits_ternary digits_w1a1 digits_w2a2)
+  qcc_compile_test(harness.${model} harness ${QCC_DIGITS}/${model}.onnx
+                   --images ${QCC_DIGITS}/test_x.npy --count 24 --cflags=${QCC_HARNESS_CFLAGS})
+endforeach()
+
+# AArch64 libraries linked statically and run under user-mode emulation, when the tools exist.
+find_program(QCC_AARCH64_CC aarch64-linux-gnu-gcc)
+find_program(QCC_QEMU_AARCH64 qemu-aarch64-static)
+if(QCC_AARCH64_CC AND QCC_QEMU_AARCH64)
+  foreach(model digits_ternary digits_w1a1 digits_w2a2)
+    qcc_compile_test(harness_aarch64.${model} harness ${QCC_DIGITS}/${model}.onnx
+                     --target aarch64 --cc ${QCC_AARCH64_CC} --cflags=-static
+                     --runner "${QCC_QEMU_AARCH64} -cpu cortex-a53"
+                     --images ${QCC_DIGITS}/test_x.npy --count 8)
+    qcc_compile_test(harness_aarch64_dotprod.${model} harness ${QCC_DIGITS}/${model}.onnx
+                     --target aarch64-dotprod --cc ${QCC_AARCH64_CC} --cflags=-static
+                     --runner "${QCC_QEMU_AARCH64} -cpu cortex-a76"
+                     --images ${QCC_DIGITS}/test_x.npy --count 8)
+  endforeach()
+endif()
+
+foreach(target x86_64 x86_64-v3 x86_64-v4 native aarch64 aarch64-dotprod)
+  qcc_compile_test(deterministic.${target} deterministic ${QCC_DIGITS}/digits_w2a2.onnx
+                   --target ${target})
+endforeach()
+qcc_compile_test(no_partial_output no-partial ${QCC_DIGITS}/digits_w1a1.onnx)
+
