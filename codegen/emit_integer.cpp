@@ -1,7 +1,510 @@
+// Integer MAC kernels (the int8 family): conv_integer and matmul_integer (ir/ops/conv.cpp,
+// matmul.cpp). Results are exact: products and sums are taken in i32, which wraps exactly like
+// the interpreter's int64 sum wrapped to int32.
+//
+// Both kernels reduce over two contiguous vectors in the innermost loop:
+// - conv_integer gathers, per output position, the C/group * K window elements (centered by
+//   the input zero point, 0 in the padding) into a stack buffer laid out like one filter, then
+//   takes one dot product per output channel with the filter's centered weights.
+// - matmul_integer with a constant b keeps b transposed ([batch][N][K]) and centered as a
+//   constant table and dots it with each (centered) row of a; with a run-time b it accumulates
+//   rows of b into the result row (vectorized over the columns).
+// Constant weights are centered at compile time and stored in the narrowest of i8, u8, i16, i32
+// that holds them; operands without a zero point keep their own element type. Dot products of
+// two byte vectors use the target's int8 dot instruction (AVX-512 VNNI vpdpbusd, AArch64
+// sdot / udot); other dot products are scalar loops that LLVM vectorizes (pmaddwd / vpdpwssd on
+// x86, widening multiply-adds on AArch64).
 #include "codegen/kernel.h"
+#include "codegen/loop_builder.h"
+#include "codegen/window_loops.h"
+#include "ir/error.h"
+#include "ir/ops/broadcast.h"
+
+#include <algorithm>
+#include <llvm/IR/Constants.h>
+#include <llvm/IR/IntrinsicsAArch64.h>
+#include <llvm/IR/IntrinsicsX86.h>
+#include <llvm/TargetParser/Triple.h>
+#include <optional>
 
 namespace qcc::codegen {
+namespace {
 
-void registerIntegerKernels(KernelRegistry &) {}
+using llvm::Value;
+
+// The element type of a vector in a dot product: storage and signedness.
+struct IntType {
+  llvm::Type *type;
+  bool isSigned;
+};
+
+// The narrowest element type holding every value of a vector, and the vector in that type.
+struct Narrowed {
+  DType dtype;
+  std::vector<uint8_t> bytes;
+};
+
+Narrowed narrowest(const std::vector<int64_t> &values) {
+  int64_t lo = 0, hi = 0;
+  for (int64_t v : values) {
+    lo = std::min(lo, v);
+    hi = std::max(hi, v);
+  }
+  DType t = lo >= -128 && hi <= 127       ? DType::i8
+            : lo >= 0 && hi <= 255        ? DType::u8
+            : lo >= -32768 && hi <= 32767 ? DType::i16
+                                          : DType::i32;
+  Tensor packed(t, {static_cast<int64_t>(values.size())});
+  for (size_t i = 0; i < values.size(); ++i) packed.setInt(static_cast<int64_t>(i), values[i]);
+  return {t, std::vector<uint8_t>(packed.bytes().begin(), packed.bytes().end())};
+}
+
+// sum_r ext(x[xBase + r]) * ext(w[wBase + r]) for r < length, in i32, as a scalar loop: the
+// loop vectorizer makes it pmaddwd / vpdpwssd on x86 and widening multiply-adds on AArch64.
+Value *scalarDot(LoopBuilder &b, IntType xt, Value *x, Value *xBase, IntType wt, Value *w,
+                 Value *wBase, int64_t length) {
+  auto &ir = b.ir();
+  auto widen = [&](IntType t, Value *v) {
+    return t.isSigned ? ir.CreateSExtOrTrunc(v, b.i32()) : ir.CreateZExtOrTrunc(v, b.i32());
+  };
+  return b.accumulate(length, b.constInt(b.i32(), 0), [&](Value *r, Value *acc) {
+    Value *xv = widen(xt, b.load(xt.type, x, ir.CreateAdd(xBase, r)));
+    Value *wv = widen(wt, b.load(wt.type, w, ir.CreateAdd(wBase, r)));
+    return ir.CreateAdd(acc, ir.CreateMul(xv, wv));
+  });
+}
+
+// The target's 8-bit dot product instruction: NEON sdot / udot (16 bytes, 4 sums of 4
+// products) or AVX-512 VNNI vpdpbusd (64 bytes, unsigned x signed bytes, 16 sums).
+struct DotInstruction {
+  bool neon = false;
+  int64_t lanes = 0; // bytes per instruction
+};
+
+std::optional<DotInstruction> int8DotInstruction(const CodegenTarget &target) {
+  if (!target.int8DotProduct) return std::nullopt;
+  llvm::Triple triple(target.triple);
+  if (triple.isAArch64()) return DotInstruction{true, 16};
+  if (triple.isX86() && target.vectorBits >= 512) return DotInstruction{false, 64};
+  return std::nullopt;
+}
+
+// The dot product of two byte vectors with the dot instruction, in chunks of `lanes` bytes
+// (the rest as a scalar loop). An operand sign the instruction lacks is made by flipping the
+// top bit (unsigned u = signed s + 128) and corrected with a second dot product against ones:
+// exact, since every step is an i32 sum of products.
+Value *int8Dot(LoopBuilder &b, DotInstruction unit, IntType xt, Value *x, Value *xBase, IntType wt,
+               Value *w, Value *wBase, int64_t length) {
+  auto &ir = b.ir();
+  auto *bytes = llvm::FixedVectorType::get(b.i8(), static_cast<unsigned>(unit.lanes));
+  auto *sums = llvm::FixedVectorType::get(b.i32(), static_cast<unsigned>(unit.lanes / 4));
+  Value *flip = llvm::ConstantInt::get(bytes, 0x80);
+  Value *ones = llvm::ConstantInt::get(bytes, 1);
+  // acc + the products of byte vectors p and q: NEON with both signed or both unsigned,
+  // VNNI with p unsigned and q signed.
+  auto instruction = [&](Value *acc, Value *p, Value *q, bool bothSigned) -> Value * {
+    if (unit.neon) {
+      auto id =
+          bothSigned ? llvm::Intrinsic::aarch64_neon_sdot : llvm::Intrinsic::aarch64_neon_udot;
+      return ir.CreateIntrinsic(id, {sums, bytes}, {acc, p, q});
+    }
+    return ir.CreateIntrinsic(llvm::Intrinsic::x86_avx512_vpdpbusd_512, {},
+                              {acc, ir.CreateBitCast(p, sums), ir.CreateBitCast(q, sums)});
+  };
+  // Per chunk: main += products(p(x, w)), correction += products(c(x, w)); the dot is
+  // main + scale * correction.
+  std::function<Value *(Value *, Value *, Value *)> main, correction;
+  int64_t scale = 0;
+  bool mixed = xt.isSigned != wt.isSigned;
+  if (unit.neon && !mixed) {
+    main = [&](Value *acc, Value *xv, Value *wv) { return instruction(acc, xv, wv, xt.isSigned); };
+  } else if (unit.neon) {
+    // sum u * s = sum (u - 128) * s + 128 * sum s.
+    bool xUnsigned = !xt.isSigned;
+    main = [&, xUnsigned](Value *acc, Value *xv, Value *wv) {
+      Value *u = xUnsigned ? xv : wv, *sv = xUnsigned ? wv : xv;
+      return instruction(acc, ir.CreateXor(u, flip), sv, true);
+    };
+    correction = [&, xUnsigned](Value *acc, Value *xv, Value *wv) {
+      return instruction(acc, xUnsigned ? wv : xv, ones, true);
+    };
+    scale = 128;
+  } else if (mixed) {
+    main = [&](Value *acc, Value *xv, Value *wv) {
+      return xt.isSigned ? instruction(acc, wv, xv, false) : instruction(acc, xv, wv, false);
+    };
+  } else if (xt.isSigned) {
+    // Both signed: sum x * w = sum (x + 128) * w - 128 * sum w.
+    main = [&](Value *acc, Value *xv, Value *wv) {
+      return instruction(acc, ir.CreateXor(xv, flip), wv, false);
+    };
+    correction = [&](Value *acc, Value *, Value *wv) { return instruction(acc, ones, wv, false); };
+    scale = -128;
+  } else {
+    // Both unsigned: sum x * w = sum x * (w - 128) + 128 * sum x.
+    main = [&](Value *acc, Value *xv, Value *wv) {
+      return instruction(acc, xv, ir.CreateXor(wv, flip), false);
+    };
+    correction = [&](Value *acc, Value *xv, Value *) { return instruction(acc, xv, ones, false); };
+    scale = 128;
+  }
+  Value *zero = llvm::Constant::getNullValue(sums);
+  Value *mainSlot = b.stackBuffer(sums, 1, "dot");
+  Value *correctionSlot = b.stackBuffer(sums, 1, "dot");
+  b.store(zero, mainSlot, b.constI64(0));
+  b.store(zero, correctionSlot, b.constI64(0));
+  int64_t chunks = length / unit.lanes;
+  b.loop(chunks, [&](Value *c) {
+    Value *offset = ir.CreateMul(c, b.constI64(unit.lanes));
+    auto chunk = [&](Value *ptr, Value *base) {
+      Value *at = b.elementPtr(b.i8(), ptr, ir.CreateAdd(base, offset));
+      return ir.CreateAlignedLoad(bytes, at, llvm::Align(1));
+    };
+    Value *xv = chunk(x, xBase), *wv = chunk(w, wBase);
+    b.store(main(b.load(sums, mainSlot, b.constI64(0)), xv, wv), mainSlot, b.constI64(0));
+    if (correction)
+      b.store(correction(b.load(sums, correctionSlot, b.constI64(0)), xv, wv), correctionSlot,
+              b.constI64(0));
+  });
+  Value *total = ir.CreateAddReduce(b.load(sums, mainSlot, b.constI64(0)));
+  if (correction) {
+    Value *sum = ir.CreateAddReduce(b.load(sums, correctionSlot, b.constI64(0)));
+    total = ir.CreateAdd(total, ir.CreateMul(sum, b.constInt(b.i32(), scale)));
+  }
+  int64_t done = chunks * unit.lanes;
+  Value *rest = scalarDot(b, xt, x, ir.CreateAdd(xBase, b.constI64(done)), wt, w,
+                          ir.CreateAdd(wBase, b.constI64(done)), length - done);
+  return ir.CreateAdd(total, rest);
+}
+
+// sum_r x[xBase + r] * w[wBase + r] in i32 (exact modulo 2^32, as the interpreter's result).
+Value *dot(LoopBuilder &b, IntType xt, Value *x, Value *xBase, IntType wt, Value *w, Value *wBase,
+           int64_t length) {
+  std::optional<DotInstruction> unit = int8DotInstruction(b.request().target);
+  bool bytes = xt.type->getIntegerBitWidth() == 8 && wt.type->getIntegerBitWidth() == 8;
+  if (unit && bytes && length >= unit->lanes)
+    return int8Dot(b, *unit, xt, x, xBase, wt, w, wBase, length);
+  return scalarDot(b, xt, x, xBase, wt, w, wBase, length);
+}
+
+// The zero point of an operand as an i64 value: element `index` of operand `i`, or 0 when the
+// operand is absent.
+Value *zeroPoint(LoopBuilder &b, size_t i, Value *index) {
+  if (!b.request().hasOperand(i)) return b.constI64(0);
+  DType t = b.request().operandType(i).dtype;
+  return b.toI64(t, b.load(t, b.operand(i), index));
+}
+
+// True when operand i is absent or a constant of zeros.
+bool isZeroOrAbsent(const KernelRequest &request, size_t i) {
+  if (!request.hasOperand(i)) return true;
+  const Tensor *t = request.constant(i);
+  if (!t) return false;
+  for (int64_t k = 0; k < t->numel(); ++k)
+    if (t->getInt(k) != 0) return false;
+  return true;
+}
+
+// The element type a centered operand of dtype t is held in: its own type when it needs no
+// centering, else i16 for up to 8 bits and i32 above.
+IntType centeredType(LoopBuilder &b, DType t, bool centered) {
+  if (!centered) return {b.storageType(t), isSigned(t)};
+  return {bitWidth(t) <= 8 ? b.ir().getInt16Ty() : b.i32(), true};
+}
+
+// ---- conv_integer --------------------------------------------------------------------------
+
+void emitConvInteger(const KernelRequest &request, llvm::Function &function) {
+  const Op &op = request.op;
+  const TensorType &xType = request.operandType(0);
+  const TensorType &wType = request.operandType(1);
+  int64_t batch = xType.shape.at(0), channels = xType.shape.at(1), outputs = wType.shape.at(0);
+  int64_t group = op.getInt("group");
+  Shape inSpatial(xType.shape.begin() + 2, xType.shape.end());
+  Shape kernel(wType.shape.begin() + 2, wType.shape.end());
+  WindowGeometry geometry = readWindowGeometry(op, kernel, false);
+  Shape outSpatial = geometry.outputShape(inSpatial, op.describe());
+  int64_t groupIn = channels / group, groupOut = outputs / group;
+  int64_t taps = checkedNumel(kernel), inSize = checkedNumel(inSpatial);
+  int64_t outSize = checkedNumel(outSpatial);
+  int64_t filter = groupIn * taps; // reduction length
+  LoopBuilder b(request, function);
+  auto &ir = b.ir();
+  if (request.resultType(0).numel() == 0) {
+    b.finish();
+    return;
+  }
+
+  // Weights: centered at compile time when they and their zero point are constants.
+  const Tensor *weights = request.constant(1);
+  bool constantWeights = weights && (!request.hasOperand(3) || request.constant(3));
+  IntType wt{};
+  Value *w = nullptr;
+  std::vector<int64_t> filterSums; // per output channel, of the centered weights (wrapped)
+  if (constantWeights) {
+    const Tensor *zero = request.hasOperand(3) ? request.constant(3) : nullptr;
+    std::vector<int64_t> centered(static_cast<size_t>(weights->numel()));
+    for (int64_t i = 0; i < weights->numel(); ++i) {
+      int64_t zp = !zero ? 0 : zero->numel() == 1 ? zero->getInt(0) : zero->getInt(i / filter);
+      centered[static_cast<size_t>(i)] = weights->getInt(i) - zp;
+    }
+    Narrowed narrowed = narrowest(centered);
+    wt = {b.storageType(narrowed.dtype), isSigned(narrowed.dtype)};
+    w = b.constantTable(wt.type, narrowed.bytes, "weights");
+    for (int64_t m = 0; m < outputs; ++m) {
+      int64_t sum = 0;
+      for (int64_t r = 0; r < filter; ++r) sum += centered[static_cast<size_t>(m * filter + r)];
+      filterSums.push_back(static_cast<int32_t>(sum));
+    }
+  } else {
+    wt = {b.i32(), true};
+    w = b.stackBuffer(b.i32(), filter, op.describe());
+  }
+
+  // An input zero point zx is folded out of the window when the weights are constant: padding
+  // taps hold zx and sum (x - zx) w = sum x w - zx * sum w, so the window keeps x's own (often
+  // byte) type. Otherwise the window holds x - zx.
+  bool hasXZero = !isZeroOrAbsent(request, 2);
+  bool foldX = hasXZero && constantWeights;
+  bool centerX = hasXZero && !foldX;
+  IntType xt = centeredType(b, xType.dtype, centerX);
+  Value *patch = b.stackBuffer(xt.type, filter, op.describe());
+  Value *xZero = hasXZero ? zeroPoint(b, 2, b.constI64(0)) : nullptr;
+  Value *padding = foldX ? ir.CreateTrunc(xZero, xt.type) : b.constInt(xt.type, 0);
+  Value *sumsTable = foldX ? b.constantTable(filterSums, "filter_sums") : nullptr;
+  bool perChannelZero = request.hasOperand(3) && request.operandType(3).numel() != 1;
+  WindowLoops windows(b, geometry, inSpatial, outSpatial);
+  b.loop(batch, [&](Value *n) {
+    b.loop(group, [&](Value *g) {
+      Value *xGroup = ir.CreateMul(
+          ir.CreateAdd(ir.CreateMul(n, b.constI64(channels)), ir.CreateMul(g, b.constI64(groupIn))),
+          b.constI64(inSize));
+      windows.forEachOutput([&](Value *p) {
+        // The window, laid out like a filter [C/group, K].
+        windows.forEachTap([&](const WindowTap &tap) {
+          b.loop(groupIn, [&](Value *c) {
+            Value *at =
+                ir.CreateAdd(xGroup, ir.CreateAdd(ir.CreateMul(c, b.constI64(inSize)), tap.offset));
+            Value *v = b.load(xType.dtype, b.operand(0), at);
+            if (centerX) v = ir.CreateSub(b.toI64(xType.dtype, v), xZero);
+            v = ir.CreateTrunc(v, xt.type);
+            Value *slot = ir.CreateAdd(ir.CreateMul(c, b.constI64(taps)), tap.kernelIndex);
+            b.store(ir.CreateSelect(tap.valid, v, padding), patch, slot);
+          });
+        });
+        b.loop(groupOut, [&](Value *mInGroup) {
+          Value *m = ir.CreateAdd(ir.CreateMul(g, b.constI64(groupOut)), mInGroup);
+          Value *wBase = ir.CreateMul(m, b.constI64(filter));
+          if (!constantWeights) {
+            // Run-time weights: center this filter into the scratch row first.
+            Value *zp = zeroPoint(b, 3, perChannelZero ? m : b.constI64(0));
+            b.loop(filter, [&](Value *r) {
+              Value *v =
+                  b.toI64(wType.dtype, b.load(wType.dtype, b.operand(1), ir.CreateAdd(wBase, r)));
+              b.store(ir.CreateTrunc(ir.CreateSub(v, zp), b.i32()), w, r);
+            });
+          }
+          Value *acc = dot(b, xt, patch, b.constI64(0), wt, w,
+                           constantWeights ? wBase : b.constI64(0), filter);
+          if (foldX) {
+            Value *sum = ir.CreateTrunc(b.load(b.i64(), sumsTable, m), b.i32());
+            acc = ir.CreateSub(acc, ir.CreateMul(ir.CreateTrunc(xZero, b.i32()), sum));
+          }
+          Value *out =
+              ir.CreateAdd(ir.CreateMul(ir.CreateAdd(ir.CreateMul(n, b.constI64(outputs)), m),
+                                        b.constI64(outSize)),
+                           p);
+          b.store(acc, b.result(0), out);
+        });
+      });
+    });
+  });
+  b.finish();
+}
+
+// ---- matmul_integer ------------------------------------------------------------------------
+
+struct MatMulShape {
+  Shape aBatch, bBatch, batch;
+  int64_t m = 1, k = 1, n = 1;
+};
+
+MatMulShape matmulShape(const Shape &a, const Shape &b) {
+  MatMulShape s;
+  if (a.size() >= 2) {
+    s.m = a[a.size() - 2];
+    s.aBatch.assign(a.begin(), a.end() - 2);
+  }
+  s.k = a.back();
+  if (b.size() >= 2) {
+    s.n = b.back();
+    s.bBatch.assign(b.begin(), b.end() - 2);
+  }
+  s.batch = broadcastShapes(s.aBatch, s.bBatch);
+  return s;
+}
+
+// For every line of an operand (a row of a, or a column of b: batch * N + column), the index
+// of its zero point (matmul.cpp ZeroPointLayout).
+std::vector<int64_t> zeroPointIndex(const TensorType &zp, const TensorType &operand, bool isA,
+                                    int64_t lines) {
+  std::vector<int64_t> index(static_cast<size_t>(lines), 0);
+  if (zp.numel() == 1) return index;
+  Shape lineShape = operand.shape;
+  lineShape[operand.shape.size() - (isA ? 1 : 2)] = 1;
+  Shape zpShape = zp.shape;
+  if (isA && zp.rank() == 1) zpShape.push_back(1);
+  // Lines are numbered like the elements of the line shape (a: batch * M + row, b: batch * N
+  // + column).
+  BroadcastIndex map(zpShape, lineShape);
+  for (int64_t line = 0; line < lines; ++line) index[static_cast<size_t>(line)] = map(line);
+  return index;
+}
+
+void emitMatMulInteger(const KernelRequest &request, llvm::Function &function) {
+  const Op &op = request.op;
+  const TensorType &aType = request.operandType(0);
+  const TensorType &bType = request.operandType(1);
+  MatMulShape s = matmulShape(aType.shape, bType.shape);
+  int64_t batchCount = checkedNumel(s.batch);
+  int64_t aLines = aType.numel() / std::max<int64_t>(s.k, 1);
+  int64_t bLines = checkedNumel(s.bBatch) * s.n;
+  LoopBuilder b(request, function);
+  auto &ir = b.ir();
+  if (request.resultType(0).numel() == 0) {
+    b.finish();
+    return;
+  }
+  // Batch offsets of a and b for every result batch (numpy broadcasting of the batch dims).
+  std::vector<int64_t> aBatchOf, bBatchOf;
+  BroadcastIndex aMap(s.aBatch, s.batch), bMap(s.bBatch, s.batch);
+  for (int64_t t = 0; t < batchCount; ++t) {
+    aBatchOf.push_back(aMap(t));
+    bBatchOf.push_back(bMap(t));
+  }
+  Value *aBatchTable = b.constantTable(aBatchOf, "a_batch");
+  Value *bBatchTable = b.constantTable(bBatchOf, "b_batch");
+  bool centerA = !isZeroOrAbsent(request, 2);
+  bool centerB = !isZeroOrAbsent(request, 3);
+  Value *aZeroIndex =
+      centerA ? b.constantTable(zeroPointIndex(request.operandType(2), aType, true, aLines),
+                                "a_zero_index")
+              : nullptr;
+  std::vector<int64_t> bZeroIndex =
+      centerB ? zeroPointIndex(request.operandType(3), bType, false, bLines)
+              : std::vector<int64_t>(static_cast<size_t>(bLines), 0);
+  const Tensor *bConst = request.constant(1);
+  bool constantB = bConst && (!request.hasOperand(3) || request.constant(3));
+  // With a constant b, a's zero point za is folded out: sum (a - za) b = sum a b - za * sum b.
+  bool foldA = centerA && constantB;
+  IntType at = centeredType(b, aType.dtype, centerA && !foldA);
+  Value *row = centerA && !foldA ? b.stackBuffer(at.type, s.k, op.describe()) : nullptr;
+
+  // The zero point of a's row `line` (an i64).
+  auto aZero = [&](Value *line) { return zeroPoint(b, 2, b.load(b.i64(), aZeroIndex, line)); };
+  // The row of a for (batch t, row i): a pointer and base index into a, or the centered copy.
+  auto aRow = [&](Value *aBatch, Value *i) -> std::pair<Value *, Value *> {
+    Value *line = ir.CreateAdd(ir.CreateMul(aBatch, b.constI64(s.m)), i);
+    Value *base = ir.CreateMul(line, b.constI64(s.k));
+    if (!centerA || foldA) return {b.operand(0), base};
+    Value *zp = aZero(line);
+    b.loop(s.k, [&](Value *kk) {
+      Value *v = b.toI64(aType.dtype, b.load(aType.dtype, b.operand(0), ir.CreateAdd(base, kk)));
+      b.store(ir.CreateTrunc(ir.CreateSub(v, zp), at.type), row, kk);
+    });
+    return {row, b.constI64(0)};
+  };
+
+  if (constantB) {
+    // b transposed and centered: table[bBatch][column][k].
+    const Tensor *zero = request.hasOperand(3) ? request.constant(3) : nullptr;
+    int64_t bBatches = checkedNumel(s.bBatch);
+    std::vector<int64_t> transposed(static_cast<size_t>(bBatches * s.n * s.k));
+    for (int64_t bb = 0; bb < bBatches; ++bb)
+      for (int64_t j = 0; j < s.n; ++j)
+        for (int64_t kk = 0; kk < s.k; ++kk) {
+          int64_t zp = zero ? zero->getInt(bZeroIndex[static_cast<size_t>(bb * s.n + j)]) : 0;
+          transposed[static_cast<size_t>((bb * s.n + j) * s.k + kk)] =
+              bConst->getInt((bb * s.k + kk) * s.n + j) - zp;
+        }
+    Narrowed narrowed = narrowest(transposed);
+    IntType bt{b.storageType(narrowed.dtype), isSigned(narrowed.dtype)};
+    Value *table = b.constantTable(bt.type, narrowed.bytes, "b_transposed");
+    Value *sumsTable = nullptr;
+    if (foldA) {
+      std::vector<int64_t> columnSums;
+      for (int64_t column = 0; column < bBatches * s.n; ++column) {
+        int64_t sum = 0;
+        for (int64_t kk = 0; kk < s.k; ++kk)
+          sum += transposed[static_cast<size_t>(column * s.k + kk)];
+        columnSums.push_back(static_cast<int32_t>(sum));
+      }
+      sumsTable = b.constantTable(columnSums, "column_sums");
+    }
+    b.loop(batchCount, [&](Value *t) {
+      Value *aBatch = b.load(b.i64(), aBatchTable, t);
+      Value *bBatch = b.load(b.i64(), bBatchTable, t);
+      b.loop(s.m, [&](Value *i) {
+        auto [aPtr, aBase] = aRow(aBatch, i);
+        b.loop(s.n, [&](Value *j) {
+          Value *column = ir.CreateAdd(ir.CreateMul(bBatch, b.constI64(s.n)), j);
+          Value *acc =
+              dot(b, at, aPtr, aBase, bt, table, ir.CreateMul(column, b.constI64(s.k)), s.k);
+          if (foldA) {
+            Value *za = ir.CreateTrunc(
+                aZero(ir.CreateAdd(ir.CreateMul(aBatch, b.constI64(s.m)), i)), b.i32());
+            Value *sum = ir.CreateTrunc(b.load(b.i64(), sumsTable, column), b.i32());
+            acc = ir.CreateSub(acc, ir.CreateMul(za, sum));
+          }
+          Value *out = ir.CreateAdd(
+              ir.CreateMul(ir.CreateAdd(ir.CreateMul(t, b.constI64(s.m)), i), b.constI64(s.n)), j);
+          b.store(acc, b.result(0), out);
+        });
+      });
+    });
+    b.finish();
+    return;
+  }
+
+  // Run-time b: y[i, :] = sum_k a[i, k] * (b[k, :] - b_zp[:]), vectorized over the columns.
+  Value *bZeroTable = centerB ? b.constantTable(bZeroIndex, "b_zero_index") : nullptr;
+  b.loop(batchCount, [&](Value *t) {
+    Value *aBatch = b.load(b.i64(), aBatchTable, t);
+    Value *bBatch = b.load(b.i64(), bBatchTable, t);
+    b.loop(s.m, [&](Value *i) {
+      auto [aPtr, aBase] = aRow(aBatch, i);
+      Value *outRow =
+          ir.CreateMul(ir.CreateAdd(ir.CreateMul(t, b.constI64(s.m)), i), b.constI64(s.n));
+      b.loop(s.n, [&](Value *j) {
+        b.store(b.constInt(b.i32(), 0), b.result(0), ir.CreateAdd(outRow, j));
+      });
+      b.loop(s.k, [&](Value *kk) {
+        Value *av = b.load(at.type, aPtr, ir.CreateAdd(aBase, kk));
+        av = at.isSigned ? ir.CreateSExtOrTrunc(av, b.i32()) : ir.CreateZExtOrTrunc(av, b.i32());
+        Value *bRow =
+            ir.CreateMul(ir.CreateAdd(ir.CreateMul(bBatch, b.constI64(s.k)), kk), b.constI64(s.n));
+        b.loop(s.n, [&](Value *j) {
+          Value *bv =
+              b.toI64(bType.dtype, b.load(bType.dtype, b.operand(1), ir.CreateAdd(bRow, j)));
+          if (centerB) {
+            Value *line = ir.CreateAdd(ir.CreateMul(bBatch, b.constI64(s.n)), j);
+            bv = ir.CreateSub(bv, zeroPoint(b, 3, b.load(b.i64(), bZeroTable, line)));
+          }
+          Value *product = ir.CreateMul(av, ir.CreateTrunc(bv, b.i32()));
+          Value *out = ir.CreateAdd(outRow, j);
+          b.store(ir.CreateAdd(b.load(b.i32(), b.result(0), out), product), b.result(0), out);
+        });
+      });
+    });
+  });
+  b.finish();
+}
+
+} // namespace
+
+void registerIntegerKernels(KernelRegistry &registry) {
+  registry.add("conv_integer", emitConvInteger);
+  registry.add("matmul_integer", emitMatMulInteger);
+}
 
 } // namespace qcc::codegen
