@@ -76,3 +76,8 @@ foreach(target x86_64 x86_64-v3 x86_64-v4 native aarch64 aarch64-dotprod)
 endforeach()
 qcc_compile_test(no_partial_output no-partial ${QCC_DIGITS}/digits_w1a1.onnx)
 
+
+# examples/digits/app.c, as the README's main job builds and runs it.
+add_test(NAME cli.example_app
+         COMMAND ${PROJECT_SOURCE_DIR}/tests/cli/example_app.sh $<TARGET_FILE:qcc>
+                 ${PROJECT_SOURCE_DIR} ${QCC_COMPILE_WORK}/example_app)
