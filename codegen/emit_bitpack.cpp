@@ -8,6 +8,8 @@
 #include "ir/error.h"
 #include "ir/ops/packing.h"
 
+#include <algorithm>
+
 namespace qcc::codegen {
 namespace {
 
@@ -37,6 +39,10 @@ Value *codeBit(LoopBuilder &b, const QuantInfo &q, Value *code, int plane) {
   return ir.CreateTrunc(digit, b.i1());
 }
 
+// Positions of [N, C, H, W] codes packed per tile: a tile's words are built in a stack buffer
+// [planes][tile], vectorized over the positions, then copied to their places.
+constexpr int64_t kPackTile = 256;
+
 void emitBitpack(const KernelRequest &request, llvm::Function &function) {
   const Op &op = request.op;
   const TensorType &codes = request.operandType(0);
@@ -45,33 +51,73 @@ void emitBitpack(const KernelRequest &request, llvm::Function &function) {
   int planes = bitPlaneCount(q);
   CodeGeometry g(codes.shape);
   int64_t words = packedWords(g.channels);
+  int64_t full = g.channels / kPackWordBits, tail = g.channels % kPackWordBits;
   LoopBuilder b(request, function);
   auto &ir = b.ir();
-  b.loop(g.batch, [&](Value *n) {
-    b.loop(g.spatial, [&](Value *s) {
-      Value *block = ir.CreateMul(ir.CreateAdd(ir.CreateMul(n, b.constI64(g.spatial)), s),
-                                  b.constI64(planes * words));
-      // Word `word` of plane p from its `count` codes (channels word * 64 ..).
+  // Element (n, c, s) of the codes as an i64.
+  auto code = [&](Value *n, Value *c, Value *s) {
+    Value *at = ir.CreateAdd(ir.CreateMul(ir.CreateAdd(ir.CreateMul(n, b.constI64(g.channels)), c),
+                                          b.constI64(g.spatial)),
+                             s);
+    return b.toI64(codes.dtype, b.load(codes.dtype, b.operand(0), at));
+  };
+  // Index of word `word` of plane p at position (n, s) in the packed result.
+  auto wordAt = [&](Value *n, Value *s, int p, Value *word) {
+    Value *block = ir.CreateAdd(ir.CreateMul(n, b.constI64(g.spatial)), s);
+    return ir.CreateAdd(ir.CreateMul(block, b.constI64(planes * words)),
+                        ir.CreateAdd(b.constI64(p * words), word));
+  };
+  if (g.spatial == 1) {
+    // [N, K]: each word is an OR-reduction over its 64 contiguous codes.
+    b.loop(g.batch, [&](Value *n) {
       auto packWord = [&](int p, Value *word, int64_t count) {
         Value *first = ir.CreateMul(word, b.constI64(kPackWordBits));
         Value *bits = b.accumulate(count, b.constI64(0), [&](Value *bit, Value *acc) {
-          Value *c = ir.CreateAdd(first, bit);
-          Value *at =
-              ir.CreateAdd(ir.CreateMul(ir.CreateAdd(ir.CreateMul(n, b.constI64(g.channels)), c),
-                                        b.constI64(g.spatial)),
-                           s);
-          Value *code = b.toI64(codes.dtype, b.load(codes.dtype, b.operand(0), at));
-          Value *set = ir.CreateZExt(codeBit(b, q, code, p), b.i64());
-          return ir.CreateOr(acc, ir.CreateShl(set, bit));
+          Value *set = codeBit(b, q, code(n, ir.CreateAdd(first, bit), b.constI64(0)), p);
+          return ir.CreateOr(acc, ir.CreateShl(ir.CreateZExt(set, b.i64()), bit));
         });
-        b.store(bits, b.result(0), ir.CreateAdd(block, ir.CreateAdd(b.constI64(p * words), word)));
+        b.store(bits, b.result(0), wordAt(n, b.constI64(0), p, word));
       };
-      int64_t full = g.channels / kPackWordBits, tail = g.channels % kPackWordBits;
       for (int p = 0; p < planes; ++p) {
         b.loop(full, [&](Value *word) { packWord(p, word, kPackWordBits); });
         if (tail > 0) packWord(p, b.constI64(full), tail);
       }
     });
+    b.finish();
+    return;
+  }
+  int64_t tile = std::min(g.spatial, kPackTile);
+  Value *scratch = b.stackBuffer(b.i64(), planes * tile, op.describe());
+  // The words `word` (of `count` codes) of positions first .. first + length - 1.
+  auto packTile = [&](Value *n, Value *word, int64_t count, Value *first, int64_t length) {
+    b.loop(planes * length, [&](Value *i) { b.store(b.constI64(0), scratch, i); });
+    Value *channel0 = ir.CreateMul(word, b.constI64(kPackWordBits));
+    b.loop(count, [&](Value *bit) {
+      Value *c = ir.CreateAdd(channel0, bit);
+      b.loop(length, [&](Value *i) {
+        Value *v = code(n, c, ir.CreateAdd(first, i));
+        for (int p = 0; p < planes; ++p) {
+          Value *slot = ir.CreateAdd(b.constI64(p * length), i);
+          Value *set = ir.CreateShl(ir.CreateZExt(codeBit(b, q, v, p), b.i64()), bit);
+          b.store(ir.CreateOr(b.load(b.i64(), scratch, slot), set), scratch, slot);
+        }
+      });
+    });
+    b.loop(length, [&](Value *i) {
+      for (int p = 0; p < planes; ++p)
+        b.store(b.load(b.i64(), scratch, ir.CreateAdd(b.constI64(p * length), i)), b.result(0),
+                wordAt(n, ir.CreateAdd(first, i), p, word));
+    });
+  };
+  int64_t tiles = g.spatial / tile, rest = g.spatial % tile;
+  b.loop(g.batch, [&](Value *n) {
+    auto packWords = [&](Value *word, int64_t count) {
+      b.loop(tiles,
+             [&](Value *t) { packTile(n, word, count, ir.CreateMul(t, b.constI64(tile)), tile); });
+      if (rest > 0) packTile(n, word, count, b.constI64(tiles * tile), rest);
+    };
+    b.loop(full, [&](Value *word) { packWords(word, kPackWordBits); });
+    if (tail > 0) packWords(b.constI64(full), tail);
   });
   b.finish();
 }

@@ -214,6 +214,88 @@ IntType centeredType(LoopBuilder &b, DType t, bool centered) {
 
 // ---- conv_integer --------------------------------------------------------------------------
 
+// Direct 2-D convolution for a few output channels per group, where gathering windows would
+// cost more than the dot products: each output row accumulates (x - zx) * (w - zw) over the
+// group's channels and the kernel rows, vectorized along the row (the columns each kernel
+// column can reach are known at compile time, so padding needs no tests in the inner loop).
+void emitConvIntegerRows(const KernelRequest &request, llvm::Function &function,
+                         const WindowGeometry &g, int64_t group) {
+  const TensorType &xType = request.operandType(0);
+  const TensorType &wType = request.operandType(1);
+  int64_t batch = xType.shape[0], channels = xType.shape[1], outputs = wType.shape[0];
+  int64_t height = xType.shape[2], width = xType.shape[3];
+  int64_t kh = g.kernel[0], kw = g.kernel[1];
+  Shape out = g.outputShape({height, width}, request.op.describe());
+  int64_t groupIn = channels / group, groupOut = outputs / group;
+  LoopBuilder b(request, function);
+  auto &ir = b.ir();
+  bool perChannelZero = request.hasOperand(3) && request.operandType(3).numel() != 1;
+  Value *xZero = ir.CreateTrunc(zeroPoint(b, 2, b.constI64(0)), b.i32());
+  b.loop(batch, [&](Value *n) {
+    b.loop(outputs, [&](Value *m) {
+      Value *xGroup =
+          ir.CreateAdd(ir.CreateMul(n, b.constI64(channels)),
+                       ir.CreateMul(ir.CreateUDiv(m, b.constI64(groupOut)), b.constI64(groupIn)));
+      Value *wZero = ir.CreateTrunc(zeroPoint(b, 3, perChannelZero ? m : b.constI64(0)), b.i32());
+      b.loop(out[0], [&](Value *oh) {
+        Value *yRow = ir.CreateMul(
+            ir.CreateAdd(ir.CreateMul(ir.CreateAdd(ir.CreateMul(n, b.constI64(outputs)), m),
+                                      b.constI64(out[0])),
+                         oh),
+            b.constI64(out[1]));
+        b.loop(out[1], [&](Value *ow) {
+          b.store(b.constInt(b.i32(), 0), b.result(0), ir.CreateAdd(yRow, ow));
+        });
+        b.loop(groupIn, [&](Value *c) {
+          Value *wc = ir.CreateMul(ir.CreateAdd(ir.CreateMul(m, b.constI64(groupIn)), c),
+                                   b.constI64(kh * kw));
+          b.loop(kh, [&](Value *i) {
+            Value *ih = ir.CreateAdd(ir.CreateMul(oh, b.constI64(g.strides[0])),
+                                     b.constI64(-g.padsBegin[0]));
+            ih = ir.CreateAdd(ih, ir.CreateMul(i, b.constI64(g.dilations[0])));
+            Value *inside = ir.CreateICmpULT(ih, b.constI64(height));
+            b.ifThen(inside, [&] {
+              Value *xRow = ir.CreateMul(
+                  ir.CreateAdd(ir.CreateMul(ir.CreateAdd(xGroup, c), b.constI64(height)), ih),
+                  b.constI64(width));
+              for (int64_t j = 0; j < kw; ++j) {
+                // Output columns ow whose input column ow * stride + offset is inside the row.
+                int64_t offset = j * g.dilations[1] - g.padsBegin[1];
+                int64_t lo = offset >= 0 ? 0 : (-offset + g.strides[1] - 1) / g.strides[1];
+                int64_t hi = width - 1 - offset < 0
+                                 ? 0
+                                 : std::min(out[1], (width - 1 - offset) / g.strides[1] + 1);
+                if (lo >= hi) continue;
+                Value *wAt =
+                    ir.CreateAdd(wc, ir.CreateAdd(ir.CreateMul(i, b.constI64(kw)), b.constI64(j)));
+                Value *wv = ir.CreateSub(
+                    ir.CreateSExtOrTrunc(
+                        b.toI64(wType.dtype, b.load(wType.dtype, b.operand(1), wAt)), b.i32()),
+                    wZero);
+                b.loop(hi - lo, [&](Value *k) {
+                  Value *ow = ir.CreateAdd(k, b.constI64(lo));
+                  Value *xAt =
+                      ir.CreateAdd(xRow, ir.CreateAdd(ir.CreateMul(ow, b.constI64(g.strides[1])),
+                                                      b.constI64(offset)));
+                  Value *xv = ir.CreateSub(
+                      ir.CreateTrunc(b.toI64(xType.dtype, b.load(xType.dtype, b.operand(0), xAt)),
+                                     b.i32()),
+                      xZero);
+                  Value *yAt = ir.CreateAdd(yRow, ow);
+                  Value *sum =
+                      ir.CreateAdd(b.load(b.i32(), b.result(0), yAt), ir.CreateMul(xv, wv));
+                  b.store(sum, b.result(0), yAt);
+                });
+              }
+            });
+          });
+        });
+      });
+    });
+  });
+  b.finish();
+}
+
 void emitConvInteger(const KernelRequest &request, llvm::Function &function) {
   const Op &op = request.op;
   const TensorType &xType = request.operandType(0);
@@ -228,6 +310,8 @@ void emitConvInteger(const KernelRequest &request, llvm::Function &function) {
   int64_t taps = checkedNumel(kernel), inSize = checkedNumel(inSpatial);
   int64_t outSize = checkedNumel(outSpatial);
   int64_t filter = groupIn * taps; // reduction length
+  if (kernel.size() == 2 && groupOut < 8 && kernel[1] <= 16 && request.resultType(0).numel() > 0)
+    return emitConvIntegerRows(request, function, geometry, group);
   LoopBuilder b(request, function);
   auto &ir = b.ir();
   if (request.resultType(0).numel() == 0) {

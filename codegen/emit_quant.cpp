@@ -6,6 +6,7 @@
 #include "codegen/kernel.h"
 #include "codegen/loop_builder.h"
 #include "ir/error.h"
+#include "ir/ops/broadcast.h"
 #include "ir/ops/codes.h"
 
 #include <cfloat>
@@ -167,9 +168,10 @@ void emitThreshold(const KernelRequest &request, llvm::Function &function) {
   int64_t perChannel = tableType.shape.at(1);
   bool sharedRow = tableType.shape.at(0) == 1;
   // Constant rows sorted ascending (as streamline makes them) allow a binary search: the count
-  // of thresholds passed does not depend on their order.
+  // of thresholds passed does not depend on their order. Up to 16 thresholds are counted one by
+  // one: LLVM unrolls that count and vectorizes across the elements.
   const Tensor *table = request.constant(1);
-  bool sorted = table && perChannel >= 4;
+  bool sorted = table && perChannel > 16;
   for (int64_t i = 0; sorted && i < tableType.numel(); ++i)
     sorted = i % perChannel == 0 || table->getInt(i - 1) <= table->getInt(i);
   LoopBuilder b(request, function);
@@ -421,6 +423,68 @@ void emitMultiThreshold(const KernelRequest &request, llvm::Function &function) 
   b.finish();
 }
 
+// QONNX trunc (quant_qonnx.cpp evalTrunc). v1 divides by the power of two 2^(in_bits -
+// out_bits); v2 by exp2(rne(float(log2(out_scale / scale)))), which needs constant scale and
+// out_scale operands: their power of two is computed here with the interpreter's own log2, one
+// per element of the scales' broadcast shape.
+void emitTrunc(const KernelRequest &request, llvm::Function &function) {
+  const Op &op = request.op;
+  int64_t inBits = op.getInt("in_bits"), outBits = op.getInt("out_bits");
+  bool isSignedTrunc = op.getInt("signed") != 0, narrow = op.getInt("narrow") != 0;
+  RoundingMode mode = roundingModeOf(op);
+  bool v2 = request.hasOperand(3);
+  const Shape &out = request.resultType(0).shape;
+  Shape stepShape;
+  std::vector<float> steps;
+  if (!v2) {
+    steps.push_back(std::ldexp(1.0f, static_cast<int>(inBits - outBits)));
+  } else {
+    const Tensor *scale = request.constant(1), *outScale = request.constant(3);
+    if (!scale || !outScale)
+      fail("{}: the code generator needs constant scale and out_scale operands for trunc",
+           op.describe());
+    stepShape = broadcastShapes(scale->shape(), outScale->shape(), op.describe());
+    BroadcastIndex scaleAt(scale->shape(), stepShape), outScaleAt(outScale->shape(), stepShape);
+    for (int64_t i = 0; i < checkedNumel(stepShape); ++i) {
+      auto s = static_cast<float>(scale->getDouble(scaleAt(i)));
+      auto os = static_cast<float>(outScale->getDouble(outScaleAt(i)));
+      auto log2Step = static_cast<float>(std::log2(static_cast<double>(os / s)));
+      steps.push_back(std::exp2(std::nearbyint(log2Step)));
+    }
+  }
+  auto qmin = static_cast<float>(qonnxMinInt(isSignedTrunc, narrow, static_cast<int>(outBits)));
+  auto qmax = static_cast<float>(qonnxMaxInt(isSignedTrunc, narrow, static_cast<int>(outBits)));
+  LoopBuilder b(request, function);
+  auto &ir = b.ir();
+  llvm::Type *f32 = b.f32();
+  Value *stepTable = steps.size() > 1 ? b.constantTable(steps, "steps") : nullptr;
+  std::vector<std::vector<int64_t>> strides{rowMajor(out)};
+  for (size_t i = 0; i < request.op.inputs.size(); ++i)
+    strides.push_back(broadcastStrides(request.operandType(i).shape, out));
+  strides.push_back(broadcastStrides(stepShape, out));
+  b.forEachIndex(out, strides, [&](const std::vector<Value *> &at) {
+    Value *x = b.load(f32, b.operand(0), at[1]);
+    Value *s = operandAsFloat(b, 1, at[2], f32);
+    Value *z = operandAsFloat(b, 2, at[3], f32);
+    Value *step = stepTable ? b.load(f32, stepTable, at.back()) : b.constFloat(f32, steps[0]);
+    Value *v = b.roundFloat(RoundingMode::round, ir.CreateFAdd(ir.CreateFDiv(x, s), z));
+    v = ir.CreateFDiv(v, step);
+    Value *y = nullptr;
+    if (!v2) {
+      y = ir.CreateFMul(ir.CreateFSub(b.roundFloat(mode, v), z), s);
+    } else {
+      Value *hi = b.constFloat(f32, qmax), *lo = b.constFloat(f32, qmin);
+      v = ir.CreateSelect(ir.CreateFCmpOGT(v, hi), hi, v);
+      v = ir.CreateSelect(ir.CreateFCmpOLT(v, lo), lo, v);
+      v = b.roundFloat(mode, v);
+      Value *os = operandAsFloat(b, 3, at[4], f32);
+      y = ir.CreateFMul(ir.CreateFSub(v, ir.CreateFDiv(z, step)), os);
+    }
+    b.store(y, b.result(0), at[0]);
+  });
+  b.finish();
+}
+
 // ---- dynamic_quantize_linear ----------------------------------------------------------------
 
 // u8 codes with the scale and zero point of the input's range, which always includes 0
@@ -569,6 +633,7 @@ void registerQuantKernels(KernelRegistry &registry) {
   registry.add("multi_threshold", emitMultiThreshold);
   registry.add("dynamic_quantize_linear", emitDynamicQuantizeLinear);
   registry.add("float_quant", emitFloatQuant);
+  registry.add("trunc", emitTrunc);
 }
 
 } // namespace qcc::codegen

@@ -59,41 +59,6 @@ llvm::Constant *LoopBuilder::constFloat(llvm::Type *type, double v) {
   return llvm::ConstantFP::get(type, v);
 }
 
-void LoopBuilder::loop(int64_t count, const Body &body) {
-  if (count <= 0) return;
-  if (count == 1) {
-    body(constI64(0));
-    return;
-  }
-  llvm::BasicBlock *before = ir_.GetInsertBlock();
-  llvm::BasicBlock *header = llvm::BasicBlock::Create(context(), "loop", &function_);
-  llvm::BasicBlock *exit = llvm::BasicBlock::Create(context(), "loop.end", &function_);
-  ir_.CreateBr(header);
-  ir_.SetInsertPoint(header);
-  llvm::PHINode *index = ir_.CreatePHI(i64(), 2, "i");
-  index->addIncoming(constI64(0), before);
-  body(index);
-  llvm::Value *next = ir_.CreateAdd(index, constI64(1), "", true, true);
-  ir_.CreateCondBr(ir_.CreateICmpSLT(next, constI64(count)), header, exit);
-  index->addIncoming(next, ir_.GetInsertBlock());
-  ir_.SetInsertPoint(exit);
-}
-
-void LoopBuilder::loop(llvm::Value *begin, llvm::Value *end, const Body &body) {
-  llvm::BasicBlock *before = ir_.GetInsertBlock();
-  llvm::BasicBlock *header = llvm::BasicBlock::Create(context(), "loop", &function_);
-  llvm::BasicBlock *exit = llvm::BasicBlock::Create(context(), "loop.end", &function_);
-  ir_.CreateCondBr(ir_.CreateICmpSLT(begin, end), header, exit);
-  ir_.SetInsertPoint(header);
-  llvm::PHINode *index = ir_.CreatePHI(i64(), 2, "i");
-  index->addIncoming(begin, before);
-  body(index);
-  llvm::Value *next = ir_.CreateAdd(index, constI64(1), "", false, true);
-  ir_.CreateCondBr(ir_.CreateICmpSLT(next, end), header, exit);
-  index->addIncoming(next, ir_.GetInsertBlock());
-  ir_.SetInsertPoint(exit);
-}
-
 llvm::Value *LoopBuilder::accumulate(int64_t count, llvm::Value *init, const Step &step) {
   if (count <= 0) return init;
   if (count == 1) return step(constI64(0), init);
@@ -115,21 +80,21 @@ llvm::Value *LoopBuilder::accumulate(int64_t count, llvm::Value *init, const Ste
   return updated;
 }
 
-void LoopBuilder::ifThen(llvm::Value *condition, const std::function<void()> &then,
-                         const std::function<void()> &otherwise) {
+void LoopBuilder::loop(int64_t count, const Body &body) {
+  // A loop carrying no value: the constant it threads through folds away.
+  accumulate(count, ir_.getFalse(), [&](llvm::Value *i, llvm::Value *nothing) {
+    body(i);
+    return nothing;
+  });
+}
+
+void LoopBuilder::ifThen(llvm::Value *condition, const std::function<void()> &then) {
   llvm::BasicBlock *thenBlock = llvm::BasicBlock::Create(context(), "then", &function_);
-  llvm::BasicBlock *elseBlock =
-      otherwise ? llvm::BasicBlock::Create(context(), "else", &function_) : nullptr;
   llvm::BasicBlock *join = llvm::BasicBlock::Create(context(), "join", &function_);
-  ir_.CreateCondBr(condition, thenBlock, elseBlock ? elseBlock : join);
+  ir_.CreateCondBr(condition, thenBlock, join);
   ir_.SetInsertPoint(thenBlock);
-  if (then) then();
+  then();
   ir_.CreateBr(join);
-  if (elseBlock) {
-    ir_.SetInsertPoint(elseBlock);
-    otherwise();
-    ir_.CreateBr(join);
-  }
   ir_.SetInsertPoint(join);
 }
 

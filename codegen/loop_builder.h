@@ -22,7 +22,6 @@ public:
 
   llvm::IRBuilder<> &ir() { return ir_; }
   llvm::LLVMContext &context() { return function_.getContext(); }
-  llvm::Function &function() { return function_; }
   const KernelRequest &request() const { return request_; }
   // The buffers of operand i (null when absent) and result j.
   llvm::Value *operand(size_t i) const { return function_.getArg(static_cast<unsigned>(i)); }
@@ -47,14 +46,11 @@ public:
   using Body = std::function<void(llvm::Value *)>;
   // for (i = 0; i < count; ++i) body(i), i an i64; nothing for count <= 0.
   void loop(int64_t count, const Body &body);
-  // for (i = begin; i < end; ++i) body(i) with i64 bounds known at run time.
-  void loop(llvm::Value *begin, llvm::Value *end, const Body &body);
   // acc = init; for (i = 0; i < count; ++i) acc = step(i, acc); returns acc (init for count <= 0).
   using Step = std::function<llvm::Value *(llvm::Value *, llvm::Value *)>;
   llvm::Value *accumulate(int64_t count, llvm::Value *init, const Step &step);
-  // if (condition) then(); else otherwise() (either may be empty).
-  void ifThen(llvm::Value *condition, const std::function<void()> &then,
-              const std::function<void()> &otherwise = {});
+  // if (condition) then();
+  void ifThen(llvm::Value *condition, const std::function<void()> &then);
 
   // Nested loops over every index of `shape` (row-major, last dim innermost). For each stride
   // list in `strides` (one stride per dim of `shape`), the body receives the i64 offset
@@ -101,7 +97,6 @@ public:
   // Rounds a float or double to an integral value in the float type exactly like
   // applyRounding (ir/ops/quant.cpp) for every input, NaN and infinities included; no calls.
   llvm::Value *roundFloat(RoundingMode mode, llvm::Value *v);
-  llvm::Value *truncFloat(llvm::Value *v) { return roundFloat(RoundingMode::down, v); }
   llvm::Value *isNaN(llvm::Value *v) { return ir_.CreateFCmpUNO(v, v); }
   // A quiet NaN with the bits of C++'s NAN (0x7fc00000 / 0x7ff8000000000000).
   llvm::Constant *quietNaN(llvm::Type *type);

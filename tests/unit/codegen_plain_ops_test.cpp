@@ -5,7 +5,6 @@
 // functions, which cannot call libm, are checked to rtol 1e-6.
 #include "codegen/jit.h"
 #include "ir/builder.h"
-#include "ir/error.h"
 #include "ir/interpreter.h"
 #include "ir/ops/packing.h"
 #include "tests/support/random.h"
@@ -14,6 +13,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstring>
+#include <fmt/format.h>
 #include <optional>
 
 using namespace qcc;
@@ -24,7 +24,7 @@ namespace {
 // ---- operands and comparison ----------------------------------------------------------------
 
 // Random values for dtype t: integers over the whole range of the (logical) type, floats mostly
-// in [-lo, hi] with some zeros, infinities, NaNs and huge and tiny values mixed in.
+// in [lo, hi) with some zeros, infinities, NaNs and huge and tiny values mixed in (`specials`).
 Tensor randomTensor(Rng &rng, DType t, Shape shape, double lo = -8, double hi = 8,
                     bool specials = true) {
   Tensor out(t, std::move(shape));
@@ -244,15 +244,17 @@ TEST_CASE("compiled dequantize and threshold match the interpreter", "[codegen][
   const std::vector<Encoding> encodings = {{"bipolar", 1, 0}, {"ternary", 2, 1}, {"uint", 2, 0},
                                            {"int", 3, 0},     {"uint", 8, 0},    {"int", 10, 1}};
   for (int trial = 0; trial < 30; ++trial) {
-    Shape shape = randomShape(rng, static_cast<int>(rng.integer(2, 4)));
+    // Channel planes of 16 elements or more are counted plane-wise, shorter ones per element.
+    Shape shape = trial % 3 == 0 ? Shape{2, rng.integer(1, 4), rng.integer(4, 7), rng.integer(4, 7)}
+                                 : randomShape(rng, static_cast<int>(rng.integer(2, 4)));
     Encoding e = pick(rng, encodings);
-    int64_t axis = rng.integer(0, static_cast<int64_t>(shape.size()) - 1);
+    int64_t axis = trial % 3 == 0 ? 1 : rng.integer(0, static_cast<int64_t>(shape.size()) - 1);
     int64_t channels = shape[static_cast<size_t>(axis)];
     int64_t levels = std::string(e.name) == "bipolar"   ? 1
                      : std::string(e.name) == "ternary" ? 2
                      : std::string(e.name) == "uint"    ? (int64_t{1} << e.bits) - 1 - e.narrow
                                                         : (int64_t{1} << e.bits) - 1 - e.narrow;
-    int64_t n = rng.integer(1, std::min<int64_t>(levels, 20));
+    int64_t n = rng.integer(1, std::min<int64_t>(levels, 40));
     int64_t rows = rng.coin() ? channels : 1;
     Tensor table = intsIn(rng, DType::i64, {rows, n}, -60, 60);
     // Sorted rows (as streamline makes them, with repeats) take the binary search.
@@ -395,6 +397,26 @@ TEST_CASE("compiled dynamic_quantize_linear and float_quant match the interprete
          {"has_subnormal", int64_t{1}}});
 }
 
+TEST_CASE("compiled trunc matches the interpreter", "[codegen][ops]") {
+  Rng rng(19);
+  const std::vector<std::string> modes = {"ROUND", "CEIL",    "FLOOR",    "UP",
+                                          "DOWN",  "HALF_UP", "HALF_DOWN"};
+  for (int trial = 0; trial < 20; ++trial) {
+    Shape shape = randomShape(rng, 3);
+    Tensor x = randomTensor(rng, DType::f32, shape, -300, 300);
+    Tensor scale = randomTensor(rng, DType::f32, broadcastable(rng, shape), 0.1, 2, false);
+    Tensor zero = intsIn(rng, DType::f32, broadcastable(rng, shape), -2, 2);
+    Attrs attrs{{"in_bits", int64_t{8}},
+                {"out_bits", rng.integer(2, 7)},
+                {"rounding_mode", pick(rng, modes)},
+                {"signed", rng.integer(0, 1)},
+                {"narrow", rng.integer(0, 1)}};
+    check("trunc", {input(x), input(scale), input(zero)}, attrs);
+    Tensor outScale = randomTensor(rng, DType::f32, broadcastable(rng, shape), 0.1, 20, false);
+    check("trunc", {input(x), constant(scale), constant(zero), constant(outScale)}, attrs);
+  }
+}
+
 // ---- integer MACs --------------------------------------------------------------------------
 
 TEST_CASE("compiled conv_integer matches the interpreter", "[codegen][ops]") {
@@ -402,7 +424,8 @@ TEST_CASE("compiled conv_integer matches the interpreter", "[codegen][ops]") {
   for (int trial = 0; trial < 60; ++trial) {
     size_t rank = static_cast<size_t>(pick(rng, std::vector<int64_t>{1, 2, 2, 2, 3}));
     int64_t group = rng.integer(1, 3);
-    int64_t channels = group * rng.integer(1, 4), outputs = group * rng.integer(1, 4);
+    // Few output channels per group take direct row accumulation, more take window dots.
+    int64_t channels = group * rng.integer(1, 4), outputs = group * rng.integer(1, 11);
     Shape in = randomShape(rng, static_cast<int>(rank), rank == 3 ? 4 : 9);
     Shape kernel = randomShape(rng, static_cast<int>(rank), 3);
     Attrs attrs = windowAttrs(rng, rank, in, kernel, false);
@@ -472,7 +495,7 @@ TEST_CASE("compiled int8 dot products are exact for every sign combination", "[c
                    {"pads", std::vector<int64_t>{1, 0, 1, 2}},
                    {"group", int64_t{1}}};
         Tensor x = randomTensor(rng, at, {1, k / 8, 5, 4});
-        Tensor w = randomTensor(rng, bt, {3, k / 8, 3, 3});
+        Tensor w = randomTensor(rng, bt, {k % 2 == 0 ? 9 : 3, k / 8, 3, 3});
         check("conv_integer", {input(x), constant(w), zero}, conv);
       }
 }
@@ -811,9 +834,12 @@ TEST_CASE("compiled bitpack and bitunpack match the interpreter", "[codegen][ops
     q.scale = {1.0};
     q.zeroPoint = {0.0};
     int64_t channels = pick(rng, std::vector<int64_t>{1, 5, 63, 64, 65, 130});
-    Shape shape = rng.coin()
-                      ? Shape{rng.integer(1, 3), channels}
-                      : Shape{rng.integer(1, 2), channels, rng.integer(1, 3), rng.integer(1, 3)};
+    // Images of more than 256 positions are packed in tiles.
+    int64_t kind = rng.integer(0, 2);
+    Shape shape = kind == 0 ? Shape{rng.integer(1, 3), channels}
+                  : kind == 1
+                      ? Shape{rng.integer(1, 2), channels, rng.integer(1, 3), rng.integer(1, 3)}
+                      : Shape{1, channels, 17, rng.integer(15, 31)};
     TensorType type(codeDType(q), shape);
     type.quant = q;
     Tensor codes(type);
@@ -913,12 +939,16 @@ TEST_CASE("compiled softmax family matches the interpreter", "[codegen][ops]") {
 
 TEST_CASE("plain kernels refuse configurations they cannot compile, naming the op",
           "[codegen][ops]") {
-  auto compile = [](const std::string &kind, std::vector<Tensor> in, Attrs attrs) {
+  // Operands are graph inputs, except those given as constants.
+  auto compile = [](const std::string &kind, std::vector<Tensor> in, Attrs attrs,
+                    std::vector<Tensor> constants = {}) {
     Graph graph;
     Builder b(graph);
     std::vector<ValueId> ids;
     for (size_t i = 0; i < in.size(); ++i)
       ids.push_back(b.input("x" + std::to_string(i), in[i].type()));
+    for (size_t i = 0; i < constants.size(); ++i)
+      ids.push_back(b.constant(constants[i], "c" + std::to_string(i)));
     graph.outputs = b.create(kind, "refused", ids, std::move(attrs));
     runCompiled(graph, in);
   };
@@ -936,4 +966,21 @@ TEST_CASE("plain kernels refuse configurations they cannot compile, naming the o
                              {"ceil_mode", int64_t{0}},
                              {"p", int64_t{3}}}),
                     Catch::Contains("'lp_pool' (refused)") && Catch::Contains("p = 3"));
+  Tensor scale = Tensor::scalar(DType::f32, 0.5);
+  CHECK_THROWS_WITH(compile("trunc", {x, scale, Tensor::scalar(DType::f32, 0), scale},
+                            {{"in_bits", int64_t{8}},
+                             {"out_bits", int64_t{4}},
+                             {"rounding_mode", std::string("FLOOR")},
+                             {"signed", int64_t{1}},
+                             {"narrow", int64_t{0}}}),
+                    Catch::Contains("'trunc' (refused)") && Catch::Contains("constant scale"));
+  // A window of 16384 channels x 9 taps of 2 bytes (gathered for 8 output channels) needs more
+  // stack than a kernel may use.
+  CHECK_THROWS_WITH(compile("conv_integer", {Tensor(DType::u16, {1, 16384, 1, 1})},
+                            {{"strides", std::vector<int64_t>{1, 1}},
+                             {"dilations", std::vector<int64_t>{1, 1}},
+                             {"pads", std::vector<int64_t>{1, 1, 1, 1}},
+                             {"group", int64_t{1}}},
+                            {Tensor(DType::i8, {8, 16384, 3, 3})}),
+                    Catch::Contains("'conv_integer' (refused)") && Catch::Contains("stack"));
 }
