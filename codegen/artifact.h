@@ -45,6 +45,15 @@ struct Artifact {
 // from outside other than memcpy and memset.
 Artifact buildArtifact(const Graph &graph, const std::string &name, const CodegenTarget &target,
                        const ArtifactRequest &request);
+// The same for several x86 targets in one library whose NAME_run runs the code of the highest
+// target the CPU has, chosen once at start-up (docs/codegen.md); `targets` as
+// resolveTargetList returns them.
+Artifact buildArtifact(const Graph &graph, const std::string &name,
+                       const std::vector<CodegenTarget> &targets, const ArtifactRequest &request);
+
+// A `--target` value: one target name, or a comma-separated list of x86 targets for a library
+// that dispatches among them (returned in ascending order of level). Fails naming the problem.
+std::vector<CodegenTarget> resolveTargetList(const std::string &list);
 
 // The C header of the artifact API for `graph` (DESIGN §7).
 std::string cHeader(const Graph &graph, const std::string &name, int64_t arenaBytes,

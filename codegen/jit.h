@@ -1,16 +1,43 @@
 // Running a graph through the generated code in-process (ORC JIT), for `qcc run --engine=jit`,
-// `qcc verify` and the kernel tests. No LLVM types.
+// `qcc verify`, the kernel tests and the kernel benchmarks. No LLVM types.
 #pragma once
 
 #include "codegen/target.h"
 #include "ir/graph.h"
 
+#include <memory>
+#include <string>
 #include <vector>
 
 namespace qcc {
 
-// Compiles `graph` (any level; every op must have a kernel emitter) for the host and runs it on
-// `inputs` (one per graph input, of the input's type). Returns one tensor per graph output.
-std::vector<Tensor> runCompiled(const Graph &graph, const std::vector<Tensor> &inputs);
+// Whether this host can run code generated for `target`: the same architecture, and every
+// instruction-set feature the target's code may use.
+bool hostRuns(const CodegenTarget &target);
+
+// A graph compiled in memory for a target this host runs: the module `qcc compile` would emit,
+// called through NAME_run like a C caller of the library.
+class CompiledGraph {
+public:
+  // Fails when the host cannot run `target` or a op has no kernel.
+  explicit CompiledGraph(const Graph &graph, const std::string &target = "native");
+  ~CompiledGraph();
+  CompiledGraph(const CompiledGraph &) = delete;
+  CompiledGraph &operator=(const CompiledGraph &) = delete;
+
+  // One tensor per graph output; `inputs` one per graph input, of the input's type.
+  std::vector<Tensor> run(const std::vector<Tensor> &inputs) const;
+  // NAME_run itself (DESIGN §7): raw buffers and an arena of arenaBytes(), 64-byte aligned.
+  int runRaw(const void *const *inputs, void *const *outputs, void *arena) const;
+  int64_t arenaBytes() const;
+
+private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+// Compiles `graph` for `target` (default: the host) and runs it once on `inputs`.
+std::vector<Tensor> runCompiled(const Graph &graph, const std::vector<Tensor> &inputs,
+                                const std::string &target = "native");
 
 } // namespace qcc

@@ -4,6 +4,8 @@
 #include "ir/error.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <fmt/format.h>
 #include <llvm/Analysis/TargetLibraryInfo.h>
 #include <llvm/IR/Constants.h>
@@ -11,24 +13,52 @@
 #include <llvm/IR/Verifier.h>
 #include <llvm/MC/TargetRegistry.h>
 #include <llvm/Passes/PassBuilder.h>
+#include <llvm/Support/ErrorHandling.h>
 #include <llvm/Support/TargetSelect.h>
 #include <llvm/Support/raw_ostream.h>
+#include <llvm/TargetParser/Triple.h>
+#include <mutex>
 
 namespace qcc::codegen {
 
+namespace {
+
+// LLVM stops on errors it cannot recover from (e.g. an instruction it cannot select): qcc's
+// error format and exit code instead of an abort. Nothing has been written yet: outputs are
+// written only after code generation (writeFilesAtomically).
+void reportLlvmFailure(void *, const char *reason, bool) {
+  std::fprintf(stderr, "qcc: error: internal error: LLVM cannot generate the code: %s\n", reason);
+  std::_Exit(1);
+}
+
+} // namespace
+
 std::unique_ptr<llvm::TargetMachine> createTargetMachine(const CodegenTarget &target) {
-  llvm::InitializeAllTargetInfos();
-  llvm::InitializeAllTargets();
-  llvm::InitializeAllTargetMCs();
-  llvm::InitializeAllAsmPrinters();
+  static std::once_flag initialized;
+  std::call_once(initialized, [] {
+    llvm::InitializeAllTargetInfos();
+    llvm::InitializeAllTargets();
+    llvm::InitializeAllTargetMCs();
+    llvm::InitializeAllAsmPrinters();
+    // The start-up dispatch of multi-target libraries uses inline assembly (cpuid, xgetbv).
+    llvm::InitializeAllAsmParsers();
+    llvm::install_fatal_error_handler(reportLlvmFailure);
+  });
   std::string error;
   const llvm::Target *backend = llvm::TargetRegistry::lookupTarget(target.triple, error);
   if (!backend)
     fail("target '{}': LLVM has no backend for {}: {}", target.name, target.triple, error);
   llvm::TargetOptions options;
-  std::unique_ptr<llvm::TargetMachine> machine(backend->createTargetMachine(
-      target.triple, target.cpu, target.features, options, llvm::Reloc::PIC_, std::nullopt,
-      llvm::CodeGenOptLevel::Aggressive));
+  llvm::Triple triple(target.triple);
+  // Arm: memcpy and memset called by their C names, as GCC does, not as the run-time ABI's
+  // __aeabi_memcpy4, __aeabi_memclr8, ... (C libraries for Arm have both).
+  if (triple.isARM() || triple.isThumb()) options.EABIVersion = llvm::EABI::GNU;
+  // Bare-metal objects are linked at fixed addresses: static relocations, no GOT.
+  bool bareMetal = triple.getOS() == llvm::Triple::UnknownOS;
+  std::unique_ptr<llvm::TargetMachine> machine(
+      backend->createTargetMachine(target.triple, target.cpu, target.features, options,
+                                   bareMetal ? llvm::Reloc::Static : llvm::Reloc::PIC_,
+                                   std::nullopt, llvm::CodeGenOptLevel::Aggressive));
   if (!machine) fail("target '{}': LLVM cannot generate code for {}", target.name, target.triple);
   return machine;
 }
@@ -50,9 +80,11 @@ constexpr int kRunMisalignedArena = 2;
 class ModuleBuilder {
 public:
   ModuleBuilder(const Graph &graph, const std::string &name, const CodegenTarget &target,
-                llvm::TargetMachine &machine, llvm::LLVMContext &context)
-      : graph_(graph), name_(name), target_(target), machine_(machine), context_(context),
-        module_(std::make_unique<llvm::Module>(name, context)), plan_(planMemory(graph)) {
+                const ModuleExports &exports, llvm::TargetMachine &machine,
+                llvm::LLVMContext &context)
+      : graph_(graph), name_(name), target_(target), exports_(exports), machine_(machine),
+        context_(context), module_(std::make_unique<llvm::Module>(name, context)),
+        plan_(planMemory(graph)) {
     module_->setTargetTriple(machine.getTargetTriple().str());
     module_->setDataLayout(machine.createDataLayout());
     ptr_ = llvm::PointerType::getUnqual(context);
@@ -65,10 +97,10 @@ public:
     for (size_t i = 0; i < graph_.ops.size(); ++i)
       if (needsKernel(graph_.ops[i])) kernels[i] = emitKernel(i);
     emitRun(kernels);
-    emitTables();
+    if (exports_.tables) emitTables();
     setTargetAttributes();
     optimize();
-    checkModule();
+    checkArtifactModule(*module_, name_);
     int64_t arenaBytes = std::max(plan_.arenaBytes, kArenaAlignment);
     return {std::move(module_), std::move(plan_), arenaBytes};
   }
@@ -141,8 +173,9 @@ private:
   void emitRun(const std::vector<llvm::Function *> &kernels) {
     auto *i32 = llvm::Type::getInt32Ty(context_);
     auto *type = llvm::FunctionType::get(i32, {ptr_, ptr_, ptr_}, false);
-    auto *run = llvm::Function::Create(type, llvm::GlobalValue::ExternalLinkage, name_ + "_run",
-                                       module_.get());
+    std::string symbol = exports_.runSymbol.empty() ? name_ + "_run" : exports_.runSymbol;
+    auto *run =
+        llvm::Function::Create(type, llvm::GlobalValue::ExternalLinkage, symbol, module_.get());
     run->addFnAttr(llvm::Attribute::NoUnwind);
     for (unsigned a = 0; a < 2; ++a) {
       run->addParamAttr(a, llvm::Attribute::NoCapture);
@@ -329,25 +362,10 @@ private:
     passes.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3).run(*module_, modules);
   }
 
-  // The artifact's promises (DESIGN §7) and a valid module after optimisation.
-  void checkModule() const {
-    std::string problems;
-    llvm::raw_string_ostream os(problems);
-    if (llvm::verifyModule(*module_, &os))
-      fail("internal error: the optimised module of '{}' is invalid: {}", name_, problems);
-    for (const llvm::GlobalVariable &g : module_->globals())
-      if (!g.isConstant())
-        fail("internal error: the module of '{}' has a writable global '{}'", name_,
-             g.getName().str());
-    for (const llvm::Function &f : *module_)
-      if (f.isDeclaration() && !f.isIntrinsic() && !isAllowedExternal(f.getName()))
-        fail("internal error: the module of '{}' calls '{}' (only memcpy and memset are allowed)",
-             name_, f.getName().str());
-  }
-
   const Graph &graph_;
   const std::string &name_;
   const CodegenTarget &target_;
+  const ModuleExports &exports_;
   llvm::TargetMachine &machine_;
   llvm::LLVMContext &context_;
   std::unique_ptr<llvm::Module> module_;
@@ -365,8 +383,24 @@ private:
 } // namespace
 
 BuiltModule buildModule(const Graph &graph, const std::string &name, const CodegenTarget &target,
-                        llvm::TargetMachine &machine, llvm::LLVMContext &context) {
-  return ModuleBuilder(graph, name, target, machine, context).build();
+                        llvm::TargetMachine &machine, llvm::LLVMContext &context,
+                        const ModuleExports &exports) {
+  return ModuleBuilder(graph, name, target, exports, machine, context).build();
+}
+
+void checkArtifactModule(const llvm::Module &module, const std::string &name) {
+  std::string problems;
+  llvm::raw_string_ostream os(problems);
+  if (llvm::verifyModule(module, &os))
+    fail("internal error: the optimised module of '{}' is invalid: {}", name, problems);
+  for (const llvm::GlobalVariable &g : module.globals())
+    if (!g.isConstant())
+      fail("internal error: the module of '{}' has a writable global '{}'", name,
+           g.getName().str());
+  for (const llvm::Function &f : module)
+    if (f.isDeclaration() && !f.isIntrinsic() && !isAllowedExternal(f.getName()))
+      fail("internal error: the module of '{}' calls '{}' (only memcpy and memset are allowed)",
+           name, f.getName().str());
 }
 
 } // namespace qcc::codegen

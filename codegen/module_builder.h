@@ -28,11 +28,23 @@ struct BuiltModule {
   int64_t arenaBytes = 0;
 };
 
-// The optimised, verified module of `graph` exporting NAME_run and the NAME_* tables, `name` a
-// C identifier. Every op other than constants and byte views needs a kernel emitter; fails
-// naming the first op that has none. Deterministic: the same graph, name and target give the
-// same module.
+// What the module exports: by default NAME_run and the NAME_* tables. A library for several
+// x86 targets links one module per target, each with its own entry point, and the tables once.
+struct ModuleExports {
+  std::string runSymbol; // NAME_run when empty
+  bool tables = true;
+};
+
+// The optimised, verified module of `graph` exporting the entry point and the NAME_* tables,
+// `name` a C identifier. Every op other than constants and byte views needs a kernel emitter;
+// fails naming the first op that has none. Deterministic: the same graph, name and target give
+// the same module.
 BuiltModule buildModule(const Graph &graph, const std::string &name, const CodegenTarget &target,
-                        llvm::TargetMachine &machine, llvm::LLVMContext &context);
+                        llvm::TargetMachine &machine, llvm::LLVMContext &context,
+                        const ModuleExports &exports = {});
+
+// The checks of the artifact's promises (DESIGN §7) on a finished module: valid IR, no writable
+// global, no call outside memcpy and memset.
+void checkArtifactModule(const llvm::Module &module, const std::string &name);
 
 } // namespace qcc::codegen

@@ -70,8 +70,32 @@ if(QCC_AARCH64_CC AND QCC_QEMU_AARCH64)
   endforeach()
 endif()
 
-foreach(target x86_64 x86_64-v3 x86_64-v4 native aarch64 aarch64-dotprod)
-  qcc_compile_test(deterministic.${target} deterministic ${QCC_DIGITS}/digits_w2a2.onnx
+# A library for several x86 targets (start-up dispatch): on this host, and under emulated CPUs
+# where the higher targets' code would trap (Nehalem: no AVX2; Haswell: no AVX-512), which
+# shows the dispatch picks only what the CPU has.
+qcc_compile_test(harness_multi_isa.digits_w2a2 harness ${QCC_DIGITS}/digits_w2a2.onnx
+                 --target x86_64,x86_64-v3,x86_64-v4 --images ${QCC_DIGITS}/test_x.npy --count 8
+                 --cflags=${QCC_HARNESS_CFLAGS})
+find_program(QCC_QEMU_X86_64 qemu-x86_64-static)
+if(QCC_QEMU_X86_64)
+  qcc_compile_test(harness_multi_isa_nehalem.digits_w1a1 harness ${QCC_DIGITS}/digits_w1a1.onnx
+                   --target x86_64,x86_64-v3,x86_64-v4 --cflags=-static
+                   --runner "${QCC_QEMU_X86_64} -cpu Nehalem"
+                   --images ${QCC_DIGITS}/test_x.npy --count 4)
+  qcc_compile_test(harness_multi_isa_haswell.digits_w1a1 harness ${QCC_DIGITS}/digits_w1a1.onnx
+                   --target x86_64-v3,x86_64-v4 --cflags=-static
+                   --runner "${QCC_QEMU_X86_64} -cpu Haswell"
+                   --images ${QCC_DIGITS}/test_x.npy --count 4)
+endif()
+qcc_cli_test(compile_target_list_not_x86 2 stderr
+             "--target: target 'aarch64' cannot be part of a list: a library dispatches among x86_64 targets only"
+             compile ${QCC_DIGITS}/digits_w1a1.onnx --target=x86_64,aarch64)
+qcc_cli_test(compile_target_list_twice 2 stderr "--target: target 'x86_64-v3' is listed twice"
+             compile ${QCC_DIGITS}/digits_w1a1.onnx --target=x86_64-v3,x86_64,x86_64-v3)
+
+foreach(target x86_64 x86_64-v3 x86_64-v4 native aarch64 aarch64-dotprod x86_64,x86_64-v3,x86_64-v4)
+  string(REPLACE "," "+" _qcc_target_label "${target}")
+  qcc_compile_test(deterministic.${_qcc_target_label} deterministic ${QCC_DIGITS}/digits_w2a2.onnx
                    --target ${target})
 endforeach()
 qcc_compile_test(no_partial_output no-partial ${QCC_DIGITS}/digits_w1a1.onnx)

@@ -73,7 +73,7 @@ Command compileCommand() {
                   {"name", "N",
                    "the C API prefix NAME (default: from --output, else the model's file name)",
                    false},
-                  targetOptionSpec(),
+                  compileTargetOptionSpec(),
                   {"emit", "KINDS",
                    "outputs, comma-separated: lib, header, obj, asm, llvm, ir (default lib,header)",
                    true}},
@@ -87,7 +87,7 @@ Command compileCommand() {
         if (args.positional.empty())
           throw UsageError(fmt::format("'qcc compile' needs {}", spec.synopsis));
         const std::string &model = args.positional[0];
-        std::string targetName = targetOption(args);
+        std::string targetName = targetListOption(args);
         EmitKinds emit = emitOption(args);
         checkCodegenFlags(args);
         std::string name = artifactName(args, model);
@@ -106,7 +106,7 @@ Command compileCommand() {
         request.llvmIr = emit.llvmIr;
         request.source = fmt::format("{} for target {}",
                                      std::filesystem::path(model).filename().string(), targetName);
-        Artifact artifact = buildArtifact(graph, name, resolveTarget(targetName), request);
+        Artifact artifact = buildArtifact(graph, name, resolveTargetList(targetName), request);
 
         std::vector<std::pair<std::string, std::string>> files;
         auto add = [&](bool wanted, const std::string &file, std::string bytes) {

@@ -3,7 +3,9 @@
 // lowered level the code generator compiles (docs/codegen.md).
 #pragma once
 
+#include "codegen/artifact.h"
 #include "codegen/target.h"
+#include "ir/error.h"
 #include "ir/printer.h"
 #include "passes/pipeline.h"
 #include "tools/qcc/cli.h"
@@ -31,6 +33,15 @@ inline OptionSpec targetOptionSpec() {
       false};
 }
 
+// `qcc compile` also takes a list of x86 targets (targetListOption).
+inline OptionSpec compileTargetOptionSpec() {
+  OptionSpec spec = targetOptionSpec();
+  spec.metavar = "T[,T...]";
+  spec.help += "; a comma-separated list of x86_64 targets makes one library that runs the best "
+               "of them the CPU has, chosen at start-up";
+  return spec;
+}
+
 // The --target name (default "native"); a name qcc does not know is a usage error.
 inline std::string targetOption(const ParsedArgs &args) {
   std::string name = args.get("target", "native");
@@ -39,6 +50,30 @@ inline std::string targetOption(const ParsedArgs &args) {
     throw UsageError(
         fmt::format("--target: unknown target '{}' (available: {})", name, fmt::join(names, ", ")));
   return name;
+}
+
+// The --target of `qcc compile`: one target, or a comma-separated list of x86 targets for a
+// library that dispatches among them at start-up (resolveTargetList). Any problem with the list
+// is a usage error.
+inline std::string targetListOption(const ParsedArgs &args) {
+  std::string list = args.get("target", "native");
+  std::vector<std::string> names = targetNames();
+  size_t start = 0;
+  while (true) {
+    size_t comma = list.find(',', start);
+    std::string name = list.substr(start, comma == std::string::npos ? comma : comma - start);
+    if (std::find(names.begin(), names.end(), name) == names.end())
+      throw UsageError(fmt::format("--target: unknown target '{}' (available: {})", name,
+                                   fmt::join(names, ", ")));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  try {
+    resolveTargetList(list);
+    return list;
+  } catch (const Error &e) {
+    throw UsageError(fmt::format("--target: {}", e.what()));
+  }
 }
 
 // Checks --dump-after against the codegen pipeline: a usage error, reported before any work.
