@@ -296,6 +296,273 @@ void emitConvIntegerRows(const KernelRequest &request, llvm::Function &function,
   b.finish();
 }
 
+// ---- conv_integer: output channels blocked over row segments ---------------------------------
+
+// Convolutions with a short reduction (few input channels, e.g. a first layer over RGB) and
+// long output rows: per output row, segments of `lanes` consecutive positions are computed for
+// a block of output channels at once. The segment's window values are first centered into i16
+// vectors, two taps interleaved per vector, so that one multiply-add of pairs (x86 pmaddwd)
+// gives two taps of `lanes` positions for one output channel; the weights are constants of the
+// same pair layout. Positions whose window crosses the left or right border take a scalar path;
+// rows above and below the input read zeros (centered padding).
+struct BlockedConv {
+  int64_t lanes = 0;         // i32 lanes per accumulator vector
+  int64_t channels = 0;      // output channels accumulated together
+  bool pairMultiply = false; // x86: pmaddwd; otherwise widening multiplies
+};
+
+constexpr int64_t kBlockedMaxReduction = 160;
+
+std::optional<BlockedConv> blockedConvPlan(const KernelRequest &request, const WindowGeometry &g,
+                                           int64_t group, const std::vector<int64_t> &centered) {
+  const TensorType &xType = request.operandType(0);
+  const TensorType &wType = request.operandType(1);
+  if (g.rank() != 2 || group != 1 || request.resultType(0).numel() == 0) return std::nullopt;
+  if (!isInteger(xType.dtype) || storageBytes(xType.dtype) != 1 || xType.dtype == DType::boolean ||
+      centered.empty())
+    return std::nullopt;
+  for (int64_t v : centered)
+    if (v < -32768 || v > 32767) return std::nullopt;
+  int64_t reduction = xType.shape[1] * g.kernel[0] * g.kernel[1];
+  if (reduction > kBlockedMaxReduction || wType.shape[0] < 4) return std::nullopt;
+  const CodegenTarget &t = request.target;
+  BlockedConv plan;
+  llvm::Triple triple(t.triple);
+  if (triple.isX86()) {
+    plan.pairMultiply = true;
+    plan.lanes = t.vectorBits >= 512 ? 16 : t.vectorBits >= 256 ? 8 : 4; // SSE2 at least
+    plan.channels = t.vectorBits >= 512 ? 16 : 8;
+  } else if (triple.isAArch64()) {
+    plan.lanes = 4;
+    plan.channels = 16;
+  } else {
+    return std::nullopt;
+  }
+  Shape out = g.outputShape({xType.shape[2], xType.shape[3]}, request.op.describe());
+  if (out[1] < plan.lanes) return std::nullopt;
+  return plan;
+}
+
+void emitConvIntegerBlocked(const KernelRequest &request, llvm::Function &function,
+                            const WindowGeometry &g, const std::vector<int64_t> &centered,
+                            const BlockedConv &plan) {
+  const TensorType &xType = request.operandType(0);
+  int64_t batch = xType.shape[0], channels = xType.shape[1];
+  int64_t height = xType.shape[2], width = xType.shape[3];
+  int64_t outputs = request.operandType(1).shape[0];
+  int64_t kh = g.kernel[0], kw = g.kernel[1];
+  Shape out = g.outputShape({height, width}, request.op.describe());
+  int64_t taps = channels * kh * kw, pairs = (taps + 1) / 2;
+  int64_t lanes = plan.lanes, block = plan.channels;
+  int64_t blocks = (outputs + block - 1) / block;
+  LoopBuilder b(request, function);
+  auto &ir = b.ir();
+  llvm::Type *i16 = ir.getInt16Ty();
+  auto *x16 = llvm::FixedVectorType::get(i16, static_cast<unsigned>(lanes));
+  auto *pair16 = llvm::FixedVectorType::get(i16, static_cast<unsigned>(2 * lanes));
+  auto *acc32 = llvm::FixedVectorType::get(b.i32(), static_cast<unsigned>(lanes));
+  bool xSigned = isSigned(xType.dtype);
+  llvm::Type *xStorage = b.storageType(xType.dtype);
+
+  // Weight pairs [block][pair][channel in block] as i32 (first tap in the low half), zero for
+  // channels past the last and for the tap that completes an odd count.
+  std::vector<int32_t> packedPairs(static_cast<size_t>(blocks * pairs * block), 0);
+  for (int64_t m = 0; m < outputs; ++m)
+    for (int64_t p = 0; p < pairs; ++p) {
+      auto tap = [&](int64_t r) {
+        return r < taps ? static_cast<uint16_t>(centered[static_cast<size_t>(m * taps + r)]) : 0;
+      };
+      uint32_t word = tap(2 * p) | static_cast<uint32_t>(tap(2 * p + 1)) << 16;
+      packedPairs[static_cast<size_t>(((m / block) * pairs + p) * block + m % block)] =
+          static_cast<int32_t>(word);
+    }
+  Value *pairTable = b.constantTable(
+      b.i32(), {reinterpret_cast<const uint8_t *>(packedPairs.data()), packedPairs.size() * 4},
+      "weight_pairs");
+  std::vector<int32_t> plain(centered.begin(), centered.end());
+  Value *weights = b.constantTable(
+      b.i32(), {reinterpret_cast<const uint8_t *>(plain.data()), plain.size() * 4}, "weights");
+  Value *xZero16 = ir.CreateTrunc(zeroPoint(b, 2, b.constI64(0)), i16);
+  Value *xZero32 = ir.CreateSExt(xZero16, b.i32());
+  // The segment's centered window: [pair][2 * lanes] i16 (x86: taps interleaved per position;
+  // otherwise the first tap's lanes, then the second's).
+  Value *window = b.stackBuffer(i16, pairs * 2 * lanes, request.op.describe());
+
+  // Output columns every kernel column reads inside the row: the interior.
+  int64_t interiorLo = 0, interiorHi = out[1];
+  for (int64_t j = 0; j < kw; ++j) {
+    int64_t offset = j * g.dilations[1] - g.padsBegin[1];
+    int64_t lo = offset >= 0 ? 0 : (-offset + g.strides[1] - 1) / g.strides[1];
+    int64_t hi = width - 1 - offset < 0 ? 0 : (width - 1 - offset) / g.strides[1] + 1;
+    interiorLo = std::max(interiorLo, lo);
+    interiorHi = std::min(interiorHi, hi);
+  }
+  bool vectorized = interiorHi - interiorLo >= lanes;
+  if (!vectorized) interiorLo = interiorHi = 0;
+  int64_t segments = vectorized ? (interiorHi - interiorLo + lanes - 1) / lanes : 0;
+
+  auto rowOf = [&](Value *n, Value *oh, int64_t c, int64_t i, Value *&inside) {
+    Value *ih = ir.CreateAdd(ir.CreateMul(oh, b.constI64(g.strides[0])),
+                             b.constI64(i * g.dilations[0] - g.padsBegin[0]));
+    inside = ir.CreateICmpULT(ih, b.constI64(height));
+    Value *clamped = ir.CreateSelect(inside, ih, b.constI64(0));
+    return ir.CreateMul(
+        ir.CreateAdd(
+            ir.CreateMul(ir.CreateAdd(ir.CreateMul(n, b.constI64(channels)), b.constI64(c)),
+                         b.constI64(height)),
+            clamped),
+        b.constI64(width));
+  };
+  auto outputAt = [&](Value *n, Value *m, Value *oh, Value *ow) {
+    return ir.CreateAdd(
+        ir.CreateMul(
+            ir.CreateAdd(ir.CreateMul(ir.CreateAdd(ir.CreateMul(n, b.constI64(outputs)), m),
+                                      b.constI64(out[0])),
+                         oh),
+            b.constI64(out[1])),
+        ow);
+  };
+
+  // The window of tap r for the positions ow0 .. ow0 + lanes - 1, centered, as i16 lanes.
+  auto tapVector = [&](Value *n, Value *oh, Value *ow0, int64_t r) -> Value * {
+    if (r >= taps) return llvm::Constant::getNullValue(x16);
+    int64_t c = r / (kh * kw), i = r / kw % kh, j = r % kw;
+    Value *inside = nullptr;
+    Value *row = rowOf(n, oh, c, i, inside);
+    Value *start = ir.CreateAdd(ir.CreateMul(ow0, b.constI64(g.strides[1])),
+                                b.constI64(j * g.dilations[1] - g.padsBegin[1]));
+    int64_t span = (lanes - 1) * g.strides[1] + 1;
+    auto *spanType = llvm::FixedVectorType::get(xStorage, static_cast<unsigned>(span));
+    Value *raw = ir.CreateAlignedLoad(
+        spanType, b.elementPtr(xStorage, b.operand(0), ir.CreateAdd(row, start)), llvm::Align(1));
+    if (g.strides[1] != 1) {
+      std::vector<int> pick;
+      for (int64_t l = 0; l < lanes; ++l) pick.push_back(static_cast<int>(l * g.strides[1]));
+      raw = ir.CreateShuffleVector(raw, pick);
+    }
+    Value *wide = xSigned ? ir.CreateSExt(raw, x16) : ir.CreateZExt(raw, x16);
+    Value *centeredX =
+        ir.CreateSub(wide, ir.CreateVectorSplat(static_cast<unsigned>(lanes), xZero16));
+    return ir.CreateSelect(inside, centeredX, llvm::Constant::getNullValue(x16));
+  };
+
+  b.loop(batch, [&](Value *n) {
+    b.loop(out[0], [&](Value *oh) {
+      b.loop(segments, [&](Value *s) {
+        // The last segment ends at the interior's end, overlapping the one before.
+        Value *ow0 =
+            b.smin(ir.CreateAdd(b.constI64(interiorLo), ir.CreateMul(s, b.constI64(lanes))),
+                   b.constI64(interiorHi - lanes));
+        for (int64_t p = 0; p < pairs; ++p) {
+          Value *first = tapVector(n, oh, ow0, 2 * p);
+          Value *second = tapVector(n, oh, ow0, 2 * p + 1);
+          std::vector<int> order;
+          for (int64_t l = 0; l < lanes; ++l) {
+            if (plan.pairMultiply) {
+              order.push_back(static_cast<int>(l));
+              order.push_back(static_cast<int>(lanes + l));
+            }
+          }
+          if (!plan.pairMultiply)
+            for (int64_t l = 0; l < 2 * lanes; ++l) order.push_back(static_cast<int>(l));
+          Value *both = ir.CreateShuffleVector(first, second, order);
+          ir.CreateAlignedStore(both, b.elementPtr(i16, window, b.constI64(p * 2 * lanes)),
+                                llvm::Align(2));
+        }
+        b.loop(blocks, [&](Value *blk) {
+          std::vector<Value *> acc(static_cast<size_t>(block), llvm::Constant::getNullValue(acc32));
+          for (int64_t p = 0; p < pairs; ++p) {
+            Value *xs = ir.CreateAlignedLoad(
+                pair16, b.elementPtr(i16, window, b.constI64(p * 2 * lanes)), llvm::Align(2));
+            Value *xa = nullptr, *xb = nullptr;
+            if (!plan.pairMultiply) {
+              std::vector<int> low, high;
+              for (int64_t l = 0; l < lanes; ++l) {
+                low.push_back(static_cast<int>(l));
+                high.push_back(static_cast<int>(lanes + l));
+              }
+              xa = ir.CreateSExt(ir.CreateShuffleVector(xs, low), acc32);
+              xb = ir.CreateSExt(ir.CreateShuffleVector(xs, high), acc32);
+            }
+            for (int64_t j = 0; j < block; ++j) {
+              Value *at = ir.CreateAdd(ir.CreateMul(blk, b.constI64(pairs * block)),
+                                       b.constI64(p * block + j));
+              Value *wp = b.load(b.i32(), pairTable, at);
+              Value *splat = ir.CreateVectorSplat(static_cast<unsigned>(lanes), wp);
+              Value *sum = nullptr;
+              if (plan.pairMultiply) {
+                llvm::Intrinsic::ID id = lanes == 16  ? llvm::Intrinsic::x86_avx512_pmaddw_d_512
+                                         : lanes == 8 ? llvm::Intrinsic::x86_avx2_pmadd_wd
+                                                      : llvm::Intrinsic::x86_sse2_pmadd_wd;
+                sum = ir.CreateIntrinsic(id, {}, {xs, ir.CreateBitCast(splat, pair16)});
+              } else {
+                Value *wa = ir.CreateAShr(ir.CreateShl(splat, 16), 16);
+                Value *wb = ir.CreateAShr(splat, 16);
+                sum = ir.CreateAdd(ir.CreateMul(xa, wa), ir.CreateMul(xb, wb));
+              }
+              acc[static_cast<size_t>(j)] = ir.CreateAdd(acc[static_cast<size_t>(j)], sum);
+            }
+          }
+          for (int64_t j = 0; j < block; ++j) {
+            Value *m = ir.CreateAdd(ir.CreateMul(blk, b.constI64(block)), b.constI64(j));
+            auto store = [&] {
+              ir.CreateAlignedStore(acc[static_cast<size_t>(j)],
+                                    b.elementPtr(b.i32(), b.result(0), outputAt(n, m, oh, ow0)),
+                                    llvm::Align(4));
+            };
+            if (outputs % block == 0)
+              store();
+            else
+              b.ifThen(ir.CreateICmpULT(m, b.constI64(outputs)), store);
+          }
+        });
+      });
+      // Positions whose window crosses the left or right border: one output at a time.
+      auto scalarColumns = [&](int64_t from, int64_t to) {
+        b.loop(to - from, [&](Value *k) {
+          Value *ow = ir.CreateAdd(k, b.constI64(from));
+          b.loop(outputs, [&](Value *m) {
+            Value *total = llvm::Constant::getNullValue(b.i32());
+            for (int64_t r = 0; r < taps; ++r) {
+              int64_t c = r / (kh * kw), i = r / kw % kh, j = r % kw;
+              Value *insideRow = nullptr;
+              Value *row = rowOf(n, oh, c, i, insideRow);
+              Value *iw = ir.CreateAdd(ir.CreateMul(ow, b.constI64(g.strides[1])),
+                                       b.constI64(j * g.dilations[1] - g.padsBegin[1]));
+              Value *inside = ir.CreateAnd(insideRow, ir.CreateICmpULT(iw, b.constI64(width)));
+              Value *x = b.load(xStorage, b.operand(0),
+                                ir.CreateAdd(row, ir.CreateSelect(inside, iw, b.constI64(0))));
+              Value *xv = ir.CreateSub(
+                  xSigned ? ir.CreateSExt(x, b.i32()) : ir.CreateZExt(x, b.i32()), xZero32);
+              xv = ir.CreateSelect(inside, xv, llvm::Constant::getNullValue(b.i32()));
+              Value *w = b.load(b.i32(), weights,
+                                ir.CreateAdd(ir.CreateMul(m, b.constI64(taps)), b.constI64(r)));
+              total = ir.CreateAdd(total, ir.CreateMul(xv, w));
+            }
+            b.store(total, b.result(0), outputAt(n, m, oh, ow));
+          });
+        });
+      };
+      scalarColumns(0, interiorLo);
+      scalarColumns(interiorHi, out[1]);
+    });
+  });
+  b.finish();
+}
+
+// The weights minus their zero point, when both are constants.
+std::optional<std::vector<int64_t>> centeredWeights(const KernelRequest &request, int64_t filter) {
+  const Tensor *weights = request.constant(1);
+  if (!weights || (request.hasOperand(3) && !request.constant(3))) return std::nullopt;
+  const Tensor *zero = request.hasOperand(3) ? request.constant(3) : nullptr;
+  std::vector<int64_t> centered(static_cast<size_t>(weights->numel()));
+  for (int64_t i = 0; i < weights->numel(); ++i) {
+    int64_t zp = !zero ? 0 : zero->numel() == 1 ? zero->getInt(0) : zero->getInt(i / filter);
+    centered[static_cast<size_t>(i)] = weights->getInt(i) - zp;
+  }
+  return centered;
+}
+
 void emitConvInteger(const KernelRequest &request, llvm::Function &function) {
   const Op &op = request.op;
   const TensorType &xType = request.operandType(0);
@@ -312,6 +579,10 @@ void emitConvInteger(const KernelRequest &request, llvm::Function &function) {
   int64_t filter = groupIn * taps; // reduction length
   if (kernel.size() == 2 && groupOut < 8 && kernel[1] <= 16 && request.resultType(0).numel() > 0)
     return emitConvIntegerRows(request, function, geometry, group);
+  std::optional<std::vector<int64_t>> centered = centeredWeights(request, filter);
+  if (centered)
+    if (auto plan = blockedConvPlan(request, geometry, group, *centered))
+      return emitConvIntegerBlocked(request, function, geometry, *centered, *plan);
   LoopBuilder b(request, function);
   auto &ir = b.ir();
   if (request.resultType(0).numel() == 0) {
@@ -320,24 +591,17 @@ void emitConvInteger(const KernelRequest &request, llvm::Function &function) {
   }
 
   // Weights: centered at compile time when they and their zero point are constants.
-  const Tensor *weights = request.constant(1);
-  bool constantWeights = weights && (!request.hasOperand(3) || request.constant(3));
+  bool constantWeights = centered.has_value();
   IntType wt{};
   Value *w = nullptr;
   std::vector<int64_t> filterSums; // per output channel, of the centered weights (wrapped)
   if (constantWeights) {
-    const Tensor *zero = request.hasOperand(3) ? request.constant(3) : nullptr;
-    std::vector<int64_t> centered(static_cast<size_t>(weights->numel()));
-    for (int64_t i = 0; i < weights->numel(); ++i) {
-      int64_t zp = !zero ? 0 : zero->numel() == 1 ? zero->getInt(0) : zero->getInt(i / filter);
-      centered[static_cast<size_t>(i)] = weights->getInt(i) - zp;
-    }
-    Narrowed narrowed = narrowest(centered);
+    Narrowed narrowed = narrowest(*centered);
     wt = {b.storageType(narrowed.dtype), isSigned(narrowed.dtype)};
     w = b.constantTable(wt.type, narrowed.bytes, "weights");
     for (int64_t m = 0; m < outputs; ++m) {
       int64_t sum = 0;
-      for (int64_t r = 0; r < filter; ++r) sum += centered[static_cast<size_t>(m * filter + r)];
+      for (int64_t r = 0; r < filter; ++r) sum += (*centered)[static_cast<size_t>(m * filter + r)];
       filterSums.push_back(static_cast<int32_t>(sum));
     }
   } else {

@@ -107,12 +107,113 @@ struct Slot {
   void set(Value *v) { b.store(v, ptr, b.constI64(0)); }
 };
 
+// Integer max_pool without indices over 2-D windows: for integers the interpreter's rule is the
+// maximum of the window's input elements (the lowest value when it has none). Rows are computed
+// in segments of consecutive output columns as vectors; taps in rows of the padding read the
+// lowest value; columns whose window crosses the left or right border take a scalar path.
+constexpr int64_t kPoolLanes = 16;
+
+bool rowSegmentsApply(const KernelRequest &request, const Window &w) {
+  DType t = request.operandType(0).dtype;
+  return request.op.kind == "max_pool" && isInteger(t) && t != DType::boolean &&
+         w.inSpatial.size() == 2 && checkedNumel(w.outSpatial) > 0 && checkedNumel(w.inSpatial) > 0;
+}
+
+void emitMaxPoolRowSegments(const KernelRequest &request, llvm::Function &function,
+                            const Window &w) {
+  DType t = request.operandType(0).dtype;
+  const WindowGeometry &g = w.geometry;
+  int64_t height = w.inSpatial[0], width = w.inSpatial[1];
+  int64_t outH = w.outSpatial[0], outW = w.outSpatial[1];
+  LoopBuilder b(request, function);
+  auto &ir = b.ir();
+  llvm::Type *type = b.storageType(t);
+  Value *low = lowest(b, t);
+  auto larger = [&](Value *x, Value *y) { return ir.CreateSelect(greater(b, t, x, y), x, y); };
+  int64_t lo = 0, hi = outW;
+  for (int64_t j = 0; j < g.kernel[1]; ++j) {
+    int64_t offset = j * g.dilations[1] - g.padsBegin[1];
+    lo = std::max(lo, offset >= 0 ? 0 : (-offset + g.strides[1] - 1) / g.strides[1]);
+    hi = std::min(hi, width - 1 - offset < 0 ? 0 : (width - 1 - offset) / g.strides[1] + 1);
+  }
+  if (hi - lo < kPoolLanes) lo = hi = 0;
+  int64_t segments = hi > lo ? (hi - lo + kPoolLanes - 1) / kPoolLanes : 0;
+  b.loop(w.planes, [&](Value *plane) {
+    Value *inPlane = ir.CreateMul(plane, b.constI64(height * width));
+    b.loop(outH, [&](Value *oh) {
+      Value *outRow =
+          ir.CreateMul(ir.CreateAdd(ir.CreateMul(plane, b.constI64(outH)), oh), b.constI64(outW));
+      // Row i of the window: its start in x (row 0 when outside) and whether it is inside.
+      auto windowRow = [&](int64_t i, Value *&inside) {
+        Value *ih = ir.CreateAdd(ir.CreateMul(oh, b.constI64(g.strides[0])),
+                                 b.constI64(i * g.dilations[0] - g.padsBegin[0]));
+        inside = ir.CreateICmpULT(ih, b.constI64(height));
+        return ir.CreateAdd(
+            inPlane, ir.CreateMul(ir.CreateSelect(inside, ih, b.constI64(0)), b.constI64(width)));
+      };
+      b.loop(segments, [&](Value *s) {
+        // The last segment ends at the interior's end, overlapping the one before.
+        Value *ow0 = b.smin(ir.CreateAdd(b.constI64(lo), ir.CreateMul(s, b.constI64(kPoolLanes))),
+                            b.constI64(hi - kPoolLanes));
+        Value *best = ir.CreateVectorSplat(static_cast<unsigned>(kPoolLanes), low);
+        for (int64_t i = 0; i < g.kernel[0]; ++i) {
+          Value *inside = nullptr;
+          Value *row = windowRow(i, inside);
+          for (int64_t j = 0; j < g.kernel[1]; ++j) {
+            Value *start = ir.CreateAdd(ir.CreateMul(ow0, b.constI64(g.strides[1])),
+                                        b.constI64(j * g.dilations[1] - g.padsBegin[1]));
+            int64_t span = (kPoolLanes - 1) * g.strides[1] + 1;
+            auto *spanType = llvm::FixedVectorType::get(type, static_cast<unsigned>(span));
+            Value *v = ir.CreateAlignedLoad(
+                spanType, b.elementPtr(type, b.operand(0), ir.CreateAdd(row, start)),
+                llvm::Align(1));
+            if (g.strides[1] != 1) {
+              std::vector<int> pick;
+              for (int64_t l = 0; l < kPoolLanes; ++l)
+                pick.push_back(static_cast<int>(l * g.strides[1]));
+              v = ir.CreateShuffleVector(v, pick);
+            }
+            v = ir.CreateSelect(inside, v,
+                                ir.CreateVectorSplat(static_cast<unsigned>(kPoolLanes), low));
+            best = larger(v, best);
+          }
+        }
+        ir.CreateAlignedStore(best, b.elementPtr(type, b.result(0), ir.CreateAdd(outRow, ow0)),
+                              llvm::Align(1));
+      });
+      auto scalarColumns = [&](int64_t from, int64_t to) {
+        b.loop(to - from, [&](Value *k) {
+          Value *ow = ir.CreateAdd(k, b.constI64(from));
+          Value *best = low;
+          for (int64_t i = 0; i < g.kernel[0]; ++i) {
+            Value *inside = nullptr;
+            Value *row = windowRow(i, inside);
+            for (int64_t j = 0; j < g.kernel[1]; ++j) {
+              Value *iw = ir.CreateAdd(ir.CreateMul(ow, b.constI64(g.strides[1])),
+                                       b.constI64(j * g.dilations[1] - g.padsBegin[1]));
+              Value *valid = ir.CreateAnd(inside, ir.CreateICmpULT(iw, b.constI64(width)));
+              Value *v = b.load(type, b.operand(0),
+                                ir.CreateAdd(row, ir.CreateSelect(valid, iw, b.constI64(0))));
+              best = larger(ir.CreateSelect(valid, v, low), best);
+            }
+          }
+          b.store(best, b.result(0), ir.CreateAdd(outRow, ow));
+        });
+      };
+      scalarColumns(0, lo);
+      scalarColumns(hi, outW);
+    });
+  });
+  b.finish();
+}
+
 void emitMaxPool(const KernelRequest &request, llvm::Function &function) {
   const Op &op = request.op;
   bool withIndices = op.kind == "max_pool_with_indices";
   bool columns = withIndices && op.getInt("storage_order") == 1;
   DType t = request.operandType(0).dtype;
   Window w = poolWindow(op, request.operandType(0).shape, op.getInts("kernel_shape"), true);
+  if (rowSegmentsApply(request, w)) return emitMaxPoolRowSegments(request, function, w);
   LoopBuilder b(request, function);
   auto &ir = b.ir();
   llvm::Type *type = b.storageType(t);

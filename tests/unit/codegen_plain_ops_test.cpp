@@ -8,6 +8,7 @@
 #include "ir/interpreter.h"
 #include "ir/ops/packing.h"
 #include "tests/support/random.h"
+#include "tests/unit/codegen_test_target.h"
 
 #include <algorithm>
 #include <catch2/catch.hpp>
@@ -103,7 +104,7 @@ std::vector<Tensor> check(const std::string &kind,
   }
   graph.outputs = b.create(kind, "op", ids, std::move(attrs));
   std::vector<Tensor> expected = Interpreter(graph).run(inputs);
-  std::vector<Tensor> actual = runCompiled(graph, inputs);
+  std::vector<Tensor> actual = runCompiled(graph, inputs, testTarget());
   REQUIRE(actual.size() == expected.size());
   for (size_t r = 0; r < expected.size(); ++r) {
     REQUIRE(actual[r].type() == expected[r].type());
@@ -448,6 +449,34 @@ TEST_CASE("compiled conv_integer matches the interpreter", "[codegen][ops]") {
   }
 }
 
+TEST_CASE("compiled conv_integer: first layers, few input channels and long rows",
+          "[codegen][ops]") {
+  // Output channels blocked over row segments (emit_integer.cpp): segments overlapping at the
+  // row's end, border columns, rows in the padding, channel counts off the block size.
+  Rng rng(41);
+  for (int trial = 0; trial < 24; ++trial) {
+    int64_t channels = pick(rng, std::vector<int64_t>{1, 3, 3, 4});
+    int64_t outputs = pick(rng, std::vector<int64_t>{8, 16, 19, 32, 40});
+    int64_t k = pick(rng, std::vector<int64_t>{1, 3, 5, 7});
+    Shape in{rng.integer(k + 12, 40), rng.integer(k + 18, 48)};
+    Shape kernel{k, k};
+    Attrs attrs = windowAttrs(rng, 2, in, kernel, false);
+    attrs["group"] = int64_t{1};
+    Shape xShape{rng.integer(1, 2), channels, in[0], in[1]};
+    Shape wShape{outputs, channels, k, k};
+    DType xt = pick(rng, {DType::u8, DType::i8, DType::u4, DType::i4});
+    DType wt = pick(rng, {DType::i8, DType::u8, DType::i4});
+    Tensor x = randomTensor(rng, xt, xShape);
+    Tensor w = randomTensor(rng, wt, wShape);
+    std::optional<Operand> xZero, wZero;
+    if (rng.coin()) xZero = Operand{randomTensor(rng, xt, {}), true};
+    if (rng.coin())
+      wZero = Operand{randomTensor(rng, wt, rng.coin() ? Shape{outputs} : Shape{1}), true};
+    INFO("x " << shapeString(xShape) << " w " << shapeString(wShape));
+    check("conv_integer", {input(x), Operand{w, true}, xZero, wZero}, attrs);
+  }
+}
+
 TEST_CASE("compiled matmul_integer matches the interpreter", "[codegen][ops]") {
   Rng rng(5);
   for (int trial = 0; trial < 60; ++trial) {
@@ -528,6 +557,23 @@ TEST_CASE("compiled pooling matches the interpreter", "[codegen][ops]") {
     check("lp_pool", {input(randomTensor(rng, DType::f32, xShape, -4, 4, false))}, lp);
     check("global_average_pool", {input(randomTensor(rng, DType::f32, xShape))});
     check("global_max_pool", {input(randomTensor(rng, pick(rng, kNumericTypes), xShape))});
+  }
+}
+
+TEST_CASE("compiled max_pool: integer rows in vector segments", "[codegen][ops]") {
+  // Rows long enough for the vector segments of emit_pool.cpp, with border columns, padding
+  // rows, strides, dilations and ceil_mode.
+  Rng rng(61);
+  for (int trial = 0; trial < 30; ++trial) {
+    Shape kernel{rng.integer(1, 4), rng.integer(1, 4)};
+    Shape in{rng.integer(6, 20), rng.integer(20, 70)};
+    Attrs attrs = windowAttrs(rng, 2, in, kernel, true);
+    attrs["kernel_shape"] = kernel;
+    Shape xShape{rng.integer(1, 2), rng.integer(1, 3), in[0], in[1]};
+    DType t =
+        pick(rng, {DType::i8, DType::u8, DType::i4, DType::u4, DType::i16, DType::i32, DType::i64});
+    INFO(shapeString(xShape) << " kernel " << shapeString(kernel));
+    check("max_pool", {input(randomTensor(rng, t, xShape))}, attrs);
   }
 }
 
@@ -950,7 +996,7 @@ TEST_CASE("plain kernels refuse configurations they cannot compile, naming the o
     for (size_t i = 0; i < constants.size(); ++i)
       ids.push_back(b.constant(constants[i], "c" + std::to_string(i)));
     graph.outputs = b.create(kind, "refused", ids, std::move(attrs));
-    runCompiled(graph, in);
+    runCompiled(graph, in, testTarget());
   };
   Tensor x(DType::f32, {2, 3});
   CHECK_THROWS_WITH(compile("mod", {x, x}, {{"fmod", int64_t{1}}}),
