@@ -9,6 +9,7 @@
 #include "ir/ops/broadcast.h"
 #include "ir/ops/codes.h"
 
+#include <algorithm>
 #include <cfloat>
 #include <cmath>
 #include <cstring>
@@ -79,7 +80,8 @@ Value *linearCode(LoopBuilder &b, Value *v, Value *zeroPoint, int64_t qmin, int6
   v = ir.CreateSelect(ir.CreateFCmpOGT(v, limit), limit, v);
   v = ir.CreateSelect(ir.CreateFCmpOLT(v, negLimit), negLimit, v);
   v = b.roundFloat(RoundingMode::round, v);
-  Value *shifted = ir.CreateAdd(ir.CreateFPToSI(v, b.i64()), zeroPoint);
+  // Through i32: 32-bit targets have no 64-bit conversion instruction (it would be a call).
+  Value *shifted = ir.CreateAdd(ir.CreateSExt(ir.CreateFPToSI(v, b.i32()), b.i64()), zeroPoint);
   shifted = b.smax(b.smin(shifted, b.constI64(qmax)), b.constI64(qmin));
   return ir.CreateSelect(b.isNaN(v), b.constI64(qmin), shifted);
 }
@@ -121,11 +123,18 @@ void emitQuantize(const KernelRequest &request, llvm::Function &function) {
         v = ir.CreateSelect(ir.CreateFCmpOGT(v, hi), hi, v);
         v = ir.CreateSelect(ir.CreateFCmpOLT(v, lo), lo, v);
         v = b.roundFloat(mode, v);
-        code = ir.CreateSelect(b.isNaN(v), b.constI64(qmin), ir.CreateFPToSI(v, b.i64()));
+        // Through i32 where the codes fit (no 64-bit conversion call on 32-bit targets).
+        bool narrow = qmin >= -(int64_t{1} << 30) && qmax <= (int64_t{1} << 30);
+        Value *integral = narrow ? ir.CreateSExt(ir.CreateFPToSI(v, b.i32()), b.i64())
+                                 : ir.CreateFPToSI(v, b.i64());
+        code = ir.CreateSelect(b.isNaN(v), b.constI64(qmin), integral);
       } else if (form == "onnx") {
         // saturate(rne(x / s) + zp) with an integral zp (quant_linear.cpp).
-        Value *zp =
-            ir.CreateFPToSI(channelParameter(b, q.zeroPoint, b.f64(), channel, "zp"), b.i64());
+        std::vector<int64_t> zeroPoints(q.zeroPoint.begin(), q.zeroPoint.end());
+        bool uniform = std::all_of(zeroPoints.begin(), zeroPoints.end(),
+                                   [&](int64_t z) { return z == zeroPoints[0]; });
+        Value *zp = uniform ? b.constI64(zeroPoints[0])
+                            : b.load(b.i64(), b.constantTable(zeroPoints, "zp"), channel);
         code = linearCode(b, ir.CreateFDiv(x, scale), zp, qmin, qmax);
       } else {
         fail("{}: form '{}' is not supported by the code generator", op.describe(), form);
@@ -146,12 +155,23 @@ void emitDequantize(const KernelRequest &request, llvm::Function &function) {
   AxisView view = axisView(qType.shape, op.getInt("axis"));
   const std::vector<double> &scale = op.getFloats("scale");
   const std::vector<double> &zero = op.getFloats("zero_point");
+  // float((double(q) - zp) * scale), the product in double (quantized.cpp). When every scale is
+  // a float, every zero point an integer and |q - zp| < 2^24, float arithmetic gives the same
+  // bits: q - zp is exact in float, and the double product of two floats is exact, so rounding
+  // it to float is the correctly rounded float product. Targets without a double-precision
+  // unit (Cortex-M4) then need no double helper calls.
+  bool inFloat = isInteger(qType.dtype) && storageBytes(qType.dtype) <= 2;
+  for (double s : scale) inFloat = inFloat && static_cast<double>(static_cast<float>(s)) == s;
+  for (double z : zero)
+    inFloat = inFloat && z == std::nearbyint(z) && std::fabs(z) < 0x1p24 &&
+              std::fabs(static_cast<double>(dtypeMin(qType.dtype)) - z) < 0x1p24 &&
+              std::fabs(static_cast<double>(dtypeMax(qType.dtype)) - z) < 0x1p24;
+  llvm::Type *type = inFloat ? b.f32() : b.f64();
   forEachChannelElement(b, view, [&](Value *at, Value *channel) {
-    // float((double(q) - zp) * scale), the product in double (quantized.cpp).
-    Value *q = b.toFloat(qType.dtype, b.load(qType.dtype, b.operand(0), at), b.f64());
-    Value *centered = ir.CreateFSub(q, channelParameter(b, zero, b.f64(), channel, "zero_point"));
-    Value *y = ir.CreateFMul(centered, channelParameter(b, scale, b.f64(), channel, "scale"));
-    b.store(ir.CreateFPTrunc(y, b.f32()), b.result(0), at);
+    Value *q = b.toFloat(qType.dtype, b.load(qType.dtype, b.operand(0), at), type);
+    Value *centered = ir.CreateFSub(q, channelParameter(b, zero, type, channel, "zero_point"));
+    Value *y = ir.CreateFMul(centered, channelParameter(b, scale, type, channel, "scale"));
+    b.store(inFloat ? y : ir.CreateFPTrunc(y, b.f32()), b.result(0), at);
   });
   b.finish();
 }

@@ -37,6 +37,8 @@ namespace {
 
 constexpr const char *kX86Triple = "x86_64-unknown-linux-gnu";
 constexpr const char *kAArch64Triple = "aarch64-unknown-linux-gnu";
+// Bare-metal Armv7E-M with the hard-float calling convention (the AEABI environment "eabihf").
+constexpr const char *kCortexMTriple = "thumbv7em-unknown-none-eabihf";
 
 // The host target: LLVM's CPU name and feature list, and the kernel parameters the features
 // allow. Features are sorted so that the same machine always gives the same string.
@@ -71,7 +73,8 @@ CodegenTarget hostTarget() {
 } // namespace
 
 std::vector<std::string> targetNames() {
-  return {"x86_64", "x86_64-v3", "x86_64-v4", "native", "aarch64", "aarch64-dotprod"};
+  return {"x86_64",          "x86_64-v3", "x86_64-v4", "native",     "aarch64",
+          "aarch64-dotprod", "cortex-m4", "cortex-m7", "cortex-a53", "cortex-a76"};
 }
 
 CodegenTarget resolveTarget(const std::string &name) {
@@ -86,10 +89,14 @@ CodegenTarget resolveTarget(const std::string &name) {
   } else if (name == "x86_64-v4") {
     t = {name, kX86Triple, "x86-64-v4", "+avx512vpopcntdq,+avx512bitalg,+avx512vnni,+popcnt",
          512,  true,       true};
-  } else if (name == "aarch64") {
+  } else if (name == "aarch64" || name == "cortex-a53") {
     t = {name, kAArch64Triple, "generic", "+neon", 128, true, false};
-  } else if (name == "aarch64-dotprod") {
+  } else if (name == "aarch64-dotprod" || name == "cortex-a76") {
     t = {name, kAArch64Triple, "cortex-a76", "+neon,+dotprod", 128, true, true};
+  } else if (name == "cortex-m4" || name == "cortex-m7") {
+    // No vector unit and no popcount instruction: kernels use 64-bit words (register pairs) and
+    // LLVM's bit-twiddling ctpop. The CPU implies the FPU (FPv4-SP on the M4, FPv5 on the M7).
+    t = {name, kCortexMTriple, name, "", 64, false, false};
   } else {
     fail("unknown target '{}' (known targets: {})", name, fmt::join(targetNames(), ", "));
   }

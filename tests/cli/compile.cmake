@@ -11,7 +11,7 @@ qcc_cli_test(compile_help 0 stdout "usage: qcc compile MODEL.onnx" compile --hel
 qcc_cli_test(verify_help 0 stdout "usage: qcc verify MODEL.onnx" verify --help)
 qcc_cli_test(compile_missing_model 2 stderr "'qcc compile' needs MODEL.onnx" compile -o libx.a)
 qcc_cli_test(compile_bad_target 2 stderr
-             "--target: unknown target 'pdp11' \\(available: x86_64, x86_64-v3, x86_64-v4, native, aarch64, aarch64-dotprod\\)"
+             "--target: unknown target 'pdp11' \\(available: x86_64, x86_64-v3, x86_64-v4, native, aarch64, aarch64-dotprod, cortex-m4, cortex-m7, cortex-a53, cortex-a76\\)"
              compile ${QCC_DIGITS}/digits_w1a1.onnx --target=pdp11)
 qcc_cli_test(compile_bad_emit 2 stderr "--emit: unknown output 'exe'"
              compile ${QCC_DIGITS}/digits_w1a1.onnx --emit=lib,exe)

@@ -170,7 +170,9 @@ TEST_CASE("artifacts for every target are deterministic", "[codegen]") {
     CHECK(contains(first.assembly, "small_run"));
     CHECK(contains(first.llvmIr, "i32 @small_run(ptr"));
     bool aarch64 = target.triple.rfind("aarch64", 0) == 0;
-    CHECK(elfMachine(first.object) == (aarch64 ? 183 : 62)); // EM_AARCH64, EM_X86_64
+    bool arm = target.triple.rfind("thumb", 0) == 0;
+    // EM_AARCH64, EM_ARM, EM_X86_64
+    CHECK(elfMachine(first.object) == (aarch64 ? 183 : arm ? 40 : 62));
   }
 }
 

@@ -1,15 +1,20 @@
 // qcc report: one row per op of a model at an IR level (shapes, kernel, bits and encodings, MACs,
 // BOPs, weight bytes, arena placement), totals, and the arena against its liveness lower bound.
-// The columns and how they are computed: docs/report.md.
+// The columns and how they are computed: docs/report.md. With --target, also the flash and RAM
+// the model compiled for that target occupies (docs/embedding.md).
+#include "codegen/artifact.h"
+#include "codegen/footprint.h"
 #include "frontend/onnx_import.h"
 #include "ir/error.h"
 #include "ir/memory_plan.h"
 #include "ir/op_registry.h"
 #include "passes/pass_registry.h"
 #include "passes/pipeline.h"
+#include "tools/qcc/codegen_flags.h"
 #include "tools/qcc/commands.h"
 #include "tools/qcc/pipeline_flags.h"
 
+#include <filesystem>
 #include <fmt/format.h>
 #include <optional>
 #include <set>
@@ -132,6 +137,8 @@ struct Report {
   std::string level;
   std::vector<Row> rows;
   Totals totals;
+  std::string target; // empty: no --target, no footprint
+  Footprint footprint;
 };
 
 Report buildReport(const Graph &g, const MemoryPlan &plan) {
@@ -261,6 +268,15 @@ std::string textReport(const Report &r) {
   out += fmt::format("weights: {} bytes ({} bytes as float32)\n", t.weightBytes, t.weightBytesF32);
   out += fmt::format("arena: {} bytes, liveness lower bound {} bytes ({})\n", t.arenaBytes,
                      t.lowerBoundBytes, percentOver(t.arenaBytes, t.lowerBoundBytes));
+  if (!r.target.empty()) {
+    const Footprint &f = r.footprint;
+    out += fmt::format("\nfootprint for target {}, from the compiled object:\n", r.target);
+    out += fmt::format("flash: {} bytes = .text {} (code) + .rodata {} (weights, tables) + "
+                       ".data {}\n",
+                       f.flashBytes(), f.textBytes, f.rodataBytes, f.dataBytes);
+    out += fmt::format("RAM: {} bytes = arena {} + .data {} + .bss {}\n", f.ramBytes(),
+                       f.arenaBytes, f.dataBytes, f.bssBytes);
+  }
   return out;
 }
 
@@ -344,9 +360,18 @@ std::string jsonReport(const Report &r) {
   out += r.rows.empty() ? "],\n" : "\n  ],\n";
   out += fmt::format("  \"totals\": {{\"layers\": {}, \"macs\": {}, \"bops\": {}, "
                      "\"weight_bytes\": {}, \"weight_bytes_f32\": {}, \"arena_bytes\": {}, "
-                     "\"arena_lower_bound_bytes\": {}}}\n}}\n",
+                     "\"arena_lower_bound_bytes\": {}}}",
                      r.rows.size(), t.macs, t.bops, t.weightBytes, t.weightBytesF32, t.arenaBytes,
                      t.lowerBoundBytes);
+  if (!r.target.empty()) {
+    const Footprint &f = r.footprint;
+    out += fmt::format(",\n  \"footprint\": {{\"target\": {}, \"text_bytes\": {}, "
+                       "\"rodata_bytes\": {}, \"data_bytes\": {}, \"bss_bytes\": {}, "
+                       "\"arena_bytes\": {}, \"flash_bytes\": {}, \"ram_bytes\": {}}}",
+                       jsonString(r.target), f.textBytes, f.rodataBytes, f.dataBytes, f.bssBytes,
+                       f.arenaBytes, f.flashBytes(), f.ramBytes());
+  }
+  out += "\n}\n";
   return out;
 }
 
@@ -359,20 +384,31 @@ Command reportCommand() {
       .summary = "Per-layer report of a model at an IR level: shapes, kernel, bits and encodings,\n"
                  "MACs, BOPs, weight bytes, arena placement; totals; arena vs its lower bound.",
       .options = {{"level", "LEVEL", "IR level: import, quantized (default), lowered", false},
-                  {"format", "FORMAT", "output format: text (default), json", false}},
+                  {"format", "FORMAT", "output format: text (default), json", false},
+                  {"target", "T",
+                   fmt::format("also compile for target T ({}) and report the flash and RAM the "
+                               "code takes; implies --level=lowered",
+                               fmt::join(targetNames(), ", ")),
+                   false}},
       .minPositional = 1,
       .maxPositional = 1,
   };
   for (OptionSpec &option : importOptionSpecs()) spec.options.push_back(option);
   return {spec, [](const ParsedArgs &args) {
-            Level level = levelOption(args, kQuantizedLevel);
+            std::optional<std::string> target;
+            if (args.has("target")) target = targetOption(args);
+            Level level = levelOption(args, target ? kLoweredLevel : kQuantizedLevel);
+            if (target && level != kLoweredLevel)
+              throw UsageError("--target: the footprint is computed at the lowered level");
             std::string format = args.get("format", "text");
             if (format != "text" && format != "json")
               throw UsageError(
                   fmt::format("--format: unknown format '{}' (available: text, json)", format));
             Graph graph = importOnnxFile(args.positional[0], importOptionsFrom(args));
             PassManager pm;
-            addPipeline(pm, level);
+            PassOptions options;
+            if (target) options.target = *target;
+            addPipeline(pm, level, options);
             std::vector<std::string> passes = pipelinePasses(level);
             if (passes.empty() || passes.back() != "plan_memory")
               pm.add(PassRegistry::instance().create("plan_memory"));
@@ -380,6 +416,17 @@ Command reportCommand() {
             Report report = buildReport(graph, planMemory(graph));
             report.model = args.positional[0];
             report.level = std::string(levelName(level));
+            if (target) {
+              ArtifactRequest request;
+              request.library = false;
+              request.header = false;
+              request.object = true;
+              std::string name =
+                  cIdentifier(std::filesystem::path(args.positional[0]).stem().string());
+              Artifact artifact = buildArtifact(graph, name, resolveTarget(*target), request);
+              report.target = *target;
+              report.footprint = objectFootprint(artifact.object, artifact.arenaBytes);
+            }
             fmt::print("{}", format == "json" ? jsonReport(report) : textReport(report));
             return 0;
           }};
