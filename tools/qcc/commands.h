@@ -22,5 +22,6 @@ Command runCommand();
 Command reportCommand();
 Command compileCommand();
 Command verifyCommand();
+Command benchCommand();
 
 } // namespace qcc::cli

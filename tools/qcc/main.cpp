@@ -16,7 +16,7 @@ using qcc::cli::Command;
 
 std::vector<Command> commands() {
   return {qcc::cli::compileCommand(), qcc::cli::inspectCommand(), qcc::cli::runCommand(),
-          qcc::cli::verifyCommand(), qcc::cli::reportCommand()};
+          qcc::cli::verifyCommand(),  qcc::cli::reportCommand(),  qcc::cli::benchCommand()};
 }
 
 std::string usage(const std::vector<Command> &cmds) {
