@@ -189,6 +189,10 @@ private:
   void chooseCounting();
   void readEpilogue();
   llvm::GlobalVariable *constantTable(const std::vector<uint64_t> &words, const char *what);
+  template <typename T>
+  llvm::GlobalVariable *narrowTable(const std::vector<T> &values, const char *what);
+  // Loads kLanes table elements at `index` (in elements) as i64 lanes.
+  Value *loadLanes(llvm::GlobalVariable *table, Value *index);
   void buildWeightTables(const Tensor &weights);
   void buildThresholdTables(const Tensor &thresholds);
   void buildTapTables();
@@ -475,8 +479,41 @@ void MacKernel::buildThresholdTables(const Tensor &thresholds) {
     }
     masks[static_cast<size_t>(group * kLanes + lane)] = down ? ~uint64_t{0} : 0;
   }
-  thresholds_ = constantTable(table, "thresholds");
-  if (anyDescending_) descending_ = constantTable(masks, "descending");
+  // The tables are read once per output group: stored as narrow as their values allow (flash
+  // on microcontrollers), widened to the i64 lanes on load.
+  bool fits32 = std::all_of(table.begin(), table.end(), [](uint64_t v) {
+    auto x = static_cast<int64_t>(v);
+    return x >= INT32_MIN && x <= INT32_MAX;
+  });
+  if (fits32)
+    thresholds_ = narrowTable(std::vector<int32_t>(table.begin(), table.end()), "thresholds");
+  else
+    thresholds_ = constantTable(table, "thresholds");
+  if (anyDescending_)
+    descending_ = narrowTable(std::vector<int8_t>(masks.begin(), masks.end()), "descending");
+}
+
+template <typename T>
+llvm::GlobalVariable *MacKernel::narrowTable(const std::vector<T> &values, const char *what) {
+  llvm::Module &module = *function_.getParent();
+  llvm::Type *element = llvm::IntegerType::get(context_, sizeof(T) * 8);
+  llvm::StringRef raw(reinterpret_cast<const char *>(values.data()), values.size() * sizeof(T));
+  llvm::Constant *init = llvm::ConstantDataArray::getRaw(raw, values.size(), element);
+  auto *global =
+      new llvm::GlobalVariable(module, init->getType(), true, llvm::GlobalValue::InternalLinkage,
+                               init, function_.getName() + "." + what);
+  global->setAlignment(llvm::Align(64));
+  global->setUnnamedAddr(llvm::GlobalValue::UnnamedAddr::Global);
+  return global;
+}
+
+Value *MacKernel::loadLanes(llvm::GlobalVariable *table, Value *index) {
+  llvm::Type *element = table->getValueType()->getArrayElementType();
+  auto *vector = llvm::FixedVectorType::get(element, kLanes);
+  uint64_t bytes = element->getPrimitiveSizeInBits() / 8;
+  Value *lanes = b_.CreateAlignedLoad(vector, b_.CreateGEP(element, table, index),
+                                      llvm::Align(bytes * kLanes));
+  return element == i64Type_ ? lanes : b_.CreateSExt(lanes, laneType_);
 }
 
 void MacKernel::buildTapTables() {
@@ -805,17 +842,14 @@ Value *MacKernel::thresholdCodes(Value *group, Value *dot) {
   Value *value = dot;
   if (descending_) {
     // acc <= T  <=>  -acc >= -T: negate the descending lanes (the table holds -T there).
-    Value *mask = b_.CreateAlignedLoad(
-        laneType_, b_.CreateGEP(i64Type_, descending_, b_.CreateMul(group, i64(kLanes))),
-        llvm::Align(64));
+    Value *mask = loadLanes(descending_, b_.CreateMul(group, i64(kLanes)));
     value = b_.CreateSub(b_.CreateXor(dot, mask), mask);
   }
   Value *count = llvm::Constant::getNullValue(laneType_);
   for (int64_t t = 0; t < thresholdCount_; ++t) {
     Value *index =
         b_.CreateMul(b_.CreateAdd(b_.CreateMul(group, i64(thresholdCount_)), i64(t)), i64(kLanes));
-    Value *threshold = b_.CreateAlignedLoad(laneType_, b_.CreateGEP(i64Type_, thresholds_, index),
-                                            llvm::Align(64));
+    Value *threshold = loadLanes(thresholds_, index);
     count = b_.CreateAdd(count, b_.CreateZExt(b_.CreateICmpSGE(value, threshold), laneType_));
   }
   const QuantInfo &q = epilogue_->quant;
