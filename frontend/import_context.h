@@ -3,6 +3,7 @@
 // differences resolved, constant operands such as shapes turned into attributes).
 #pragma once
 
+#include "frontend/onnx_import.h"
 #include "ir/builder.h"
 
 #include <fmt/format.h>
@@ -57,6 +58,9 @@ public:
   std::vector<ValueId> emit(std::string kind, std::vector<ValueId> inputs, Attrs attrs = {});
   ValueId emit1(std::string kind, std::vector<ValueId> inputs, Attrs attrs = {});
   ValueId constant(Tensor value);
+  // Fails when a tensor of `type` would exceed the --max-tensor-bytes limit; importers that
+  // build a tensor themselves call it before allocating.
+  void checkSize(const TensorType &type) const;
   // Binds the node's output `i` to `value` (the value is renamed to the ONNX output name).
   void setOutput(size_t i, ValueId value);
 
@@ -104,10 +108,21 @@ void registerQdqImporters(ImporterTable &table);
 // weight w: strides, pads (auto_pad resolved), dilations, group. Defined in import_nn.cpp.
 Attrs convAttrs(NodeContext &ctx, const TensorType &x, const TensorType &w);
 
-// ONNX TensorProto -> IR tensor (raw_data or typed fields; sub-byte types unpacked). `baseDir`
-// is where external data may be read ("" refuses it). Fails naming `what`.
-Tensor tensorFromProto(const onnx::TensorProto &proto, const std::string &baseDir,
+// Where TensorProto data may come from: external data only from `baseDir` ("" refuses it), and
+// within `limits`; `bytesRead` counts the model's bytes so far (file and external data) against
+// limits.maxModelBytes.
+struct TensorSource {
+  std::string baseDir;
+  ImportLimits limits;
+  int64_t bytesRead = 0;
+};
+
+// ONNX TensorProto -> IR tensor (raw_data or typed fields; sub-byte types unpacked). Fails naming
+// `what`, before allocating anything, when the data does not match the shape or breaks a limit.
+Tensor tensorFromProto(const onnx::TensorProto &proto, TensorSource &source,
                        const std::string &what);
+// Fails naming `what` when a tensor of `type` would need more than limits.maxTensorBytes.
+void checkTensorSize(const TensorType &type, const ImportLimits &limits, const std::string &what);
 // ONNX TensorProto data type -> IR dtype; fails with a message naming the type when unsupported.
 DType dtypeFromOnnx(int32_t onnxType, const std::string &what);
 

@@ -28,9 +28,21 @@ bool windowAttrs(NodeContext &ctx, const Shape &input, const Shape &kernel, Attr
   std::string autoPad = ctx.attrString("auto_pad", "NOTSET");
   // Some old exporters write an empty string for NOTSET.
   bool automatic = autoPad != "NOTSET" && !autoPad.empty();
+  // Bounded so that the window arithmetic (extents, output sizes, auto pads) cannot overflow.
+  auto bounded = [&](const char *what, const std::vector<int64_t> &v, int64_t min) {
+    for (int64_t x : v)
+      if (x < min || x > kMaxElements)
+        ctx.unsupported("{}[{}] must have values from {} to 2^40", what, fmt::join(v, ","), min);
+  };
+  bounded("kernel shape ", kernel, 1);
+  bounded("attribute 'strides'=", strides, 1);
+  bounded("attribute 'dilations'=", dilations, 1);
+  bounded("attribute 'pads'=", pads, 0);
+  for (size_t d = 0; d < rank && d < kernel.size(); ++d)
+    if (kernel[d] - 1 > kMaxElements / dilations[d])
+      ctx.unsupported("kernel shape [{}] dilated by [{}] spans more than 2^40 elements",
+                      fmt::join(kernel, ","), fmt::join(dilations, ","));
   if (automatic) {
-    for (int64_t s : strides)
-      if (s < 1) ctx.unsupported("attribute 'strides'=[{}] must be >= 1", fmt::join(strides, ","));
     for (int64_t p : pads)
       if (p != 0)
         ctx.unsupported("attributes 'auto_pad'={} and 'pads'=[{}] cannot be combined", autoPad,

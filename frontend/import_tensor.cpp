@@ -35,10 +35,11 @@ std::vector<int64_t> nodeAxes(const NodeContext &ctx, std::vector<int64_t> axes,
   return axes;
 }
 
+// Checked: an empty tensor's other dims may multiply to more than 64 bits hold.
 int64_t product(const Shape &shape, size_t begin, size_t end) {
-  int64_t p = 1;
-  for (size_t d = begin; d < end; ++d) p *= shape[d];
-  return p;
+  return checkedNumel(Shape(shape.begin() + static_cast<std::ptrdiff_t>(begin),
+                            shape.begin() + static_cast<std::ptrdiff_t>(end)),
+                      "the flattened input");
 }
 
 // `x` itself when it already has `shape`, else a reshape.
@@ -353,6 +354,7 @@ void importConstantOfShape(NodeContext &ctx) {
   checkedNumel(shape, ctx.where());
   Tensor fill = ctx.hasAttr("value") ? ctx.attrTensor("value") : Tensor::scalar(DType::f32, 0);
   if (fill.numel() != 1) ctx.unsupported("attribute 'value' must hold one element");
+  ctx.checkSize(TensorType(fill.dtype(), shape));
   Tensor out(fill.dtype(), shape);
   size_t eb = storageBytes(fill.dtype());
   for (int64_t i = 0; i < out.numel(); ++i)
@@ -401,9 +403,17 @@ void importRange(NodeContext &ctx) {
     double count = std::ceil(span / static_cast<double>(d));
     if (!(count > 0)) count = 0;
     if (count > static_cast<double>(kMaxElements)) ctx.unsupported("the range is too long");
+    ctx.checkSize(TensorType(t, {static_cast<int64_t>(count)}));
     Tensor r(t, {static_cast<int64_t>(count)});
-    for (int64_t i = 0; i < r.numel(); ++i)
-      r.data<T>()[i] = static_cast<T>(s + static_cast<T>(i) * d);
+    for (int64_t i = 0; i < r.numel(); ++i) {
+      if constexpr (std::is_integral_v<T>)
+        // In wrapping 64-bit arithmetic: the elements lie between start and limit, so the sum is
+        // exact even where i * delta alone does not fit.
+        r.data<T>()[i] = static_cast<T>(static_cast<uint64_t>(s) +
+                                        static_cast<uint64_t>(i) * static_cast<uint64_t>(d));
+      else
+        r.data<T>()[i] = static_cast<T>(s + static_cast<T>(i) * d);
+    }
     return r;
   });
   ctx.setOutput(0, ctx.constant(std::move(out)));

@@ -18,13 +18,16 @@ namespace qcc::frontend {
 
 class ImportState {
 public:
-  ImportState(std::string sourceName, std::string modelDir, const ImportOptions &importOptions)
-      : source(std::move(sourceName)), baseDir(std::move(modelDir)), options(importOptions),
+  ImportState(std::string sourceName, std::string modelDir, const ImportOptions &importOptions,
+              size_t modelBytes)
+      : source(std::move(sourceName)),
+        options(importOptions), tensors{std::move(modelDir), importOptions.limits,
+                                        static_cast<int64_t>(modelBytes)},
         builder(graph) {}
 
   std::string source;
-  std::string baseDir;
   const ImportOptions &options;
+  TensorSource tensors;
   Graph graph;
   Builder builder;
   std::unordered_map<std::string, ValueId> byName;
@@ -73,7 +76,7 @@ TensorType valueInfoType(const onnx::ValueInfoProto &info, const ImportState &st
       fail("{} has a dimension of unknown size; pin it in the model", what);
     }
   }
-  checkedNumel(type.shape, what);
+  checkTensorSize(type, st.options.limits, what);
   return type;
 }
 
@@ -232,7 +235,7 @@ Tensor NodeContext::attrTensor(const std::string &name) const {
   if (!a) unsupported("attribute '{}' is required", name);
   if (a->type() != onnx::AttributeProto::TENSOR)
     unsupported("attribute '{}' is not a tensor", name);
-  return tensorFromProto(a->t(), state_.baseDir, fmt::format("{}: attribute '{}'", where(), name));
+  return tensorFromProto(a->t(), state_.tensors, fmt::format("{}: attribute '{}'", where(), name));
 }
 
 void NodeContext::checkAttrs(std::initializer_list<std::string_view> known) const {
@@ -243,21 +246,31 @@ void NodeContext::checkAttrs(std::initializer_list<std::string_view> known) cons
   }
 }
 
+void NodeContext::checkSize(const TensorType &type) const {
+  checkTensorSize(type, state_.options.limits, where());
+}
+
 std::vector<ValueId> NodeContext::emit(std::string kind, std::vector<ValueId> inputs, Attrs attrs) {
   bool foldable = !isQuantizerKind(kind);
   std::vector<const Tensor *> constants;
+  std::vector<const TensorType *> types;
   for (ValueId in : inputs) {
     if (in == kNoValue) {
       constants.push_back(nullptr);
+      types.push_back(nullptr);
       continue;
     }
     const Tensor *c = graph().constantValue(in);
     foldable = foldable && c != nullptr;
     constants.push_back(c);
+    types.push_back(&graph().type(in));
   }
-  if (!foldable)
-    return state_.builder.create(std::move(kind), name_, std::move(inputs), std::move(attrs));
   Op op{std::move(kind), name_, std::move(inputs), {}, std::move(attrs)};
+  // Result sizes are checked before folding allocates them.
+  for (const TensorType &type : inferTypes(op, types)) checkSize(type);
+  if (!foldable)
+    return state_.builder.create(std::move(op.kind), name_, std::move(op.inputs),
+                                 std::move(op.attrs));
   std::vector<ValueId> results;
   for (Tensor &t : evaluateOp(op, constants)) results.push_back(constant(std::move(t)));
   return results;
@@ -312,18 +325,23 @@ Graph importModel(const onnx::ModelProto &model, ImportState &st) {
   }
   if (model.opset_import_size() == 0) st.opsets["ai.onnx"] = 1;
   const onnx::GraphProto &gp = model.graph();
+  if (gp.node_size() > st.options.limits.maxNodes)
+    fail("{}: the graph has {} nodes, more than the limit of {} (--max-nodes)", st.source,
+         gp.node_size(), st.options.limits.maxNodes);
   st.graph.name = gp.name().empty() ? "main" : gp.name();
 
   for (const auto &init : gp.initializer()) {
     if (init.name().empty()) fail("{}: an initializer has no name", st.source);
     if (st.byName.count(init.name()))
       fail("{}: initializer '{}' is defined twice", st.source, init.name());
-    Tensor t = tensorFromProto(init, st.baseDir,
+    Tensor t = tensorFromProto(init, st.tensors,
                                fmt::format("{}: initializer '{}'", st.source, init.name()));
     st.byName[init.name()] = st.builder.constant(std::move(t), init.name());
   }
-  std::set<std::string> bound;
+  std::set<std::string> bound, listed;
   for (const auto &info : gp.input()) {
+    if (!listed.insert(info.name()).second)
+      fail("{}: graph input '{}' is listed twice", st.source, info.name());
     if (st.byName.count(info.name())) continue; // old exports list initializers as inputs
     auto binding = st.options.bindings.find(info.name());
     if (binding == st.options.bindings.end()) {
@@ -389,13 +407,16 @@ namespace qcc {
 Graph importOnnxBytes(std::string_view bytes, const std::string &sourceName,
                       const std::string &baseDir, const ImportOptions &options) {
   if (bytes.empty()) fail("{}: the file is empty", sourceName);
+  if (bytes.size() > static_cast<uint64_t>(options.limits.maxModelBytes))
+    fail("{}: the model is {} bytes, more than the limit of {} (--max-model-bytes)", sourceName,
+         bytes.size(), options.limits.maxModelBytes);
   if (bytes.size() > (size_t{1} << 31) - 1)
     fail("{}: files over 2 GiB are not supported", sourceName);
   onnx::ModelProto model;
   if (!model.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
     fail("{}: not a valid ONNX model (protobuf parse failed: truncated or corrupt file)",
          sourceName);
-  frontend::ImportState state(sourceName, baseDir, options);
+  frontend::ImportState state(sourceName, baseDir, options, bytes.size());
   return frontend::importModel(model, state);
 }
 
@@ -404,6 +425,11 @@ Graph importOnnxFile(const std::string &path, const ImportOptions &options) {
   std::error_code ec;
   if (!fs::exists(path, ec)) fail("{}: no such file", path);
   if (fs::is_directory(path, ec)) fail("{}: is a directory, not a model file", path);
+  // Checked before reading: a huge file is refused without loading it.
+  uintmax_t size = fs::file_size(path, ec);
+  if (!ec && size > static_cast<uintmax_t>(options.limits.maxModelBytes))
+    fail("{}: the model is {} bytes, more than the limit of {} (--max-model-bytes)", path, size,
+         options.limits.maxModelBytes);
   std::ifstream in(path, std::ios::binary);
   if (!in) fail("{}: cannot open file", path);
   std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

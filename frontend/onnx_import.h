@@ -8,12 +8,26 @@
 
 namespace qcc {
 
+// Bounds on what a model may make qcc read and allocate, checked before the reading or the
+// allocation; going over one is an error naming the limit and the flag that raises it. The
+// defaults are far above real models (docs/errors.md).
+struct ImportLimits {
+  // The model file plus the external data it reads (--max-model-bytes).
+  int64_t maxModelBytes = int64_t{2} << 30;
+  // Any one tensor: an initializer, a graph input, a constant or a value an op computes
+  // (--max-tensor-bytes).
+  int64_t maxTensorBytes = int64_t{1} << 30;
+  // Nodes of the ONNX graph (--max-nodes).
+  int64_t maxNodes = 1'000'000;
+};
+
 struct ImportOptions {
   // Values for symbolic dimensions (`--dim name=N`).
   std::map<std::string, int64_t> dims;
   // Graph inputs given a fixed value (`--bind name=FILE.npy`): they become constants, which is
   // how a model that takes a shape or pads at run time gets the static shapes qcc needs.
   std::map<std::string, Tensor> bindings;
+  ImportLimits limits;
 };
 
 // Reads an ONNX model file and imports it at the import level. External data is read only from

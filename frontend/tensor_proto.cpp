@@ -62,8 +62,10 @@ int64_t unpackField(uint64_t word, int index, DType t) {
   return raw;
 }
 
-std::string readExternal(const onnx::TensorProto &proto, const std::string &baseDir,
-                         const std::string &what) {
+// The `expected` bytes of external data, read only from inside the model's folder and within the
+// model-size limit (checked before reading).
+std::string readExternal(const onnx::TensorProto &proto, TensorSource &source,
+                         const std::string &what, int64_t expected) {
   std::string location;
   int64_t offset = 0, length = -1;
   for (const auto &kv : proto.external_data()) {
@@ -78,7 +80,7 @@ std::string readExternal(const onnx::TensorProto &proto, const std::string &base
       fail("{}: external data field '{}' has a bad value '{}'", what, kv.key(), kv.value());
     }
   }
-  if (baseDir.empty()) fail("{}: external data is not allowed here", what);
+  if (source.baseDir.empty()) fail("{}: external data is not allowed here", what);
   if (location.empty()) fail("{}: external data has no location", what);
   fs::path rel(location);
   if (rel.is_absolute())
@@ -87,25 +89,35 @@ std::string readExternal(const onnx::TensorProto &proto, const std::string &base
   for (const auto &part : rel)
     if (part == "..") fail("{}: external data path '{}' leaves the model's folder", what, location);
   std::error_code ec;
-  fs::path base = fs::canonical(baseDir, ec);
-  if (ec) fail("{}: cannot resolve the model's folder '{}'", what, baseDir);
+  fs::path base = fs::canonical(source.baseDir, ec);
+  if (ec) fail("{}: cannot resolve the model's folder '{}'", what, source.baseDir);
   fs::path full = fs::canonical(base / rel, ec);
   if (ec) fail("{}: external data file '{}' not found", what, location);
+  // Symbolic links are resolved first, so a link pointing out of the folder is refused too.
   auto [mismatch, end] = std::mismatch(base.begin(), base.end(), full.begin(), full.end());
   if (mismatch != base.end())
     fail("{}: external data path '{}' leaves the model's folder", what, location);
+  if (!fs::is_regular_file(full, ec))
+    fail("{}: external data path '{}' is not a regular file", what, location);
   if (offset < 0 || length < -1) fail("{}: external data has a negative offset or length", what);
-  std::ifstream in(full, std::ios::binary);
-  if (!in) fail("{}: cannot open external data file '{}'", what, location);
-  in.seekg(0, std::ios::end);
-  auto size = static_cast<int64_t>(in.tellg());
-  if (length == -1) length = size - offset;
+  auto size = static_cast<int64_t>(fs::file_size(full, ec));
+  if (ec) fail("{}: cannot read external data file '{}'", what, location);
+  if (length == -1) length = offset <= size ? size - offset : 0;
   if (offset > size || length > size - offset)
     fail("{}: external data range [{}, +{}) is outside file '{}' of {} bytes", what, offset, length,
          location, size);
+  if (length != expected)
+    fail("{}: has {} bytes of external data, its shape needs {}", what, length, expected);
+  if (length > source.limits.maxModelBytes - source.bytesRead)
+    fail("{}: external data takes the model over the {}-byte limit (--max-model-bytes)", what,
+         source.limits.maxModelBytes);
+  std::ifstream in(full, std::ios::binary);
+  if (!in) fail("{}: cannot open external data file '{}'", what, location);
   std::string bytes(static_cast<size_t>(length), '\0');
   in.seekg(offset);
-  in.read(bytes.data(), length);
+  if (!in.read(bytes.data(), length))
+    fail("{}: cannot read external data file '{}'", what, location);
+  source.bytesRead += length;
   return bytes;
 }
 
@@ -149,31 +161,64 @@ DType dtypeFromOnnx(int32_t t, const std::string &what) {
   fail("{}: element type {} ({}) is not supported", what, onnxTypeName(t), t);
 }
 
-Tensor tensorFromProto(const onnx::TensorProto &proto, const std::string &baseDir,
+void checkTensorSize(const TensorType &type, const ImportLimits &limits, const std::string &what) {
+  int64_t bytes = checkedNumel(type.shape, what) * static_cast<int64_t>(storageBytes(type.dtype));
+  if (bytes > limits.maxTensorBytes)
+    fail("{}: {} needs {} bytes, more than the {}-byte limit (--max-tensor-bytes)", what,
+         typeString(type), bytes, limits.maxTensorBytes);
+}
+
+Tensor tensorFromProto(const onnx::TensorProto &proto, TensorSource &source,
                        const std::string &what) {
   DType dtype = dtypeFromOnnx(proto.data_type(), what);
   Shape shape(proto.dims().begin(), proto.dims().end());
   for (int64_t d : shape)
     if (d < 0) fail("{}: negative dimension in shape {}", what, shapeString(shape));
   int64_t n = checkedNumel(shape, what);
+  checkTensorSize(TensorType(dtype, shape), source.limits, what);
   if (proto.has_segment()) fail("{}: segmented tensors are not supported", what);
 
+  int per = elementsPerByte(dtype);
+  auto expected = per > 1 ? (n + per - 1) / per : n * static_cast<int64_t>(storageBytes(dtype));
   std::string external;
   const std::string *raw = nullptr;
   if (proto.data_location() == onnx::TensorProto::EXTERNAL) {
-    external = readExternal(proto, baseDir, what);
+    external = readExternal(proto, source, what, expected);
     raw = &external;
   } else if (proto.has_raw_data()) {
     raw = &proto.raw_data();
   }
 
-  int per = elementsPerByte(dtype);
-  if (raw) {
-    auto expected = per > 1 ? static_cast<size_t>((n + per - 1) / per)
-                            : static_cast<size_t>(n) * storageBytes(dtype);
-    if (raw->size() != expected)
-      fail("{}: has {} bytes of data, its shape {} needs {}", what, raw->size(), shapeString(shape),
-           expected);
+  if (raw && raw->size() != static_cast<size_t>(expected))
+    fail("{}: has {} bytes of data, its shape {} needs {}", what, raw->size(), shapeString(shape),
+         expected);
+  if (!raw) {
+    // The typed field holding the data and how many entries it must have, checked before the
+    // tensor is allocated.
+    int64_t have = 0, units = n;
+    const char *field = "int32_data";
+    switch (dtype) {
+    case DType::f32:
+      have = proto.float_data_size(), field = "float_data";
+      break;
+    case DType::f64:
+      have = proto.double_data_size(), field = "double_data";
+      break;
+    case DType::i64:
+      have = proto.int64_data_size(), field = "int64_data";
+      break;
+    case DType::u32:
+    case DType::u64:
+      have = proto.uint64_data_size(), field = "uint64_data";
+      break;
+    default:
+      have = proto.int32_data_size();
+      units = (n + per - 1) / per;
+      break;
+    }
+    if (have != units)
+      fail("{}: has {} data values ({}), its shape {} needs {}", what, have, field,
+           shapeString(shape), units);
   }
   Tensor t(dtype, shape);
   if (raw) {
@@ -187,26 +232,18 @@ Tensor tensorFromProto(const onnx::TensorProto &proto, const std::string &baseDi
     return t;
   }
 
-  auto need = [&](int64_t have, int64_t units) {
-    if (have != units)
-      fail("{}: has {} data values, its shape {} needs {}", what, have, shapeString(shape), units);
-  };
   switch (dtype) {
   case DType::f32:
-    need(proto.float_data_size(), n);
     for (int64_t i = 0; i < n; ++i) t.data<float>()[i] = proto.float_data(static_cast<int>(i));
     break;
   case DType::f64:
-    need(proto.double_data_size(), n);
     for (int64_t i = 0; i < n; ++i) t.data<double>()[i] = proto.double_data(static_cast<int>(i));
     break;
   case DType::i64:
-    need(proto.int64_data_size(), n);
     for (int64_t i = 0; i < n; ++i) t.setInt(i, proto.int64_data(static_cast<int>(i)));
     break;
   case DType::u32:
   case DType::u64:
-    need(proto.uint64_data_size(), n);
     for (int64_t i = 0; i < n; ++i)
       visitDType(dtype, [&]<typename T>(TypeTag<T>) {
         t.data<T>()[i] = static_cast<T>(proto.uint64_data(static_cast<int>(i)));
@@ -214,12 +251,10 @@ Tensor tensorFromProto(const onnx::TensorProto &proto, const std::string &baseDi
     break;
   default:
     if (per > 1) {
-      need(proto.int32_data_size(), (n + per - 1) / per);
       for (int64_t i = 0; i < n; ++i)
         t.setInt(i, unpackField(static_cast<uint32_t>(proto.int32_data(static_cast<int>(i / per))),
                                 static_cast<int>(i % per), dtype));
     } else {
-      need(proto.int32_data_size(), n);
       for (int64_t i = 0; i < n; ++i) t.setInt(i, proto.int32_data(static_cast<int>(i)));
     }
     break;
@@ -238,7 +273,9 @@ Tensor readTensorProtoFile(const std::string &path, std::string *name) {
   onnx::TensorProto proto;
   if (!proto.ParseFromString(bytes)) fail("{}: not a valid ONNX TensorProto", path);
   if (name) *name = proto.name();
-  return frontend::tensorFromProto(proto, "", path);
+  frontend::TensorSource source;
+  source.bytesRead = static_cast<int64_t>(bytes.size());
+  return frontend::tensorFromProto(proto, source, path);
 }
 
 } // namespace qcc

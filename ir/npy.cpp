@@ -88,11 +88,13 @@ Tensor parseNpy(std::string_view bytes, const std::string &src) {
         (t.descr[0] == '<' && d.size() == 3 && d[0] == '=' && d.substr(1) == t.descr.substr(1)))
       type = &t;
   if (!type) fail("{}: .npy element type '{}' is not supported", src, d);
-  Tensor t(type->dtype, shape);
+  // The data must be all there before the tensor is allocated: a header may claim any shape.
+  uint64_t needed = static_cast<uint64_t>(checkedNumel(shape, src)) * storageBytes(type->dtype);
   std::string_view data = bytes.substr(offset + headerLen);
-  if (data.size() != t.bytes().size())
+  if (data.size() != needed)
     fail("{}: .npy data has {} bytes, shape {} of {} needs {}", src, data.size(),
-         shapeString(shape), d, t.bytes().size());
+         shapeString(shape), d, needed);
+  Tensor t(type->dtype, shape);
   std::copy(data.begin(), data.end(), reinterpret_cast<char *>(t.bytes().data()));
   return t;
 }

@@ -58,10 +58,13 @@ ConvShape convShape(const Op &op, const TensorType &x, const TensorType &w) {
   s.inChannels = x.shape[1];
   s.outChannels = w.shape[0];
   s.group = op.getInt("group");
-  if (s.group < 1) fail("{}: attribute 'group'={} must be >= 1", op.describe(), s.group);
-  if (s.inChannels != w.shape[1] * s.group)
-    fail("{}: input has {} channels, but weight {} with group={} expects {}", op.describe(),
-         s.inChannels, shapeString(w.shape), s.group, w.shape[1] * s.group);
+  if (s.group < 1 || s.group > std::max<int64_t>(s.inChannels, 1))
+    fail("{}: attribute 'group'={} must be from 1 to the {} input channels", op.describe(), s.group,
+         s.inChannels);
+  // Compared by division: w.shape[1] * group may not fit in 64 bits.
+  if (s.inChannels % s.group != 0 || s.inChannels / s.group != w.shape[1])
+    fail("{}: input has {} channels, but weight {} with group={} expects {} x {}", op.describe(),
+         s.inChannels, shapeString(w.shape), s.group, w.shape[1], s.group);
   if (s.outChannels % s.group != 0)
     fail("{}: {} output channels are not divisible by group={}", op.describe(), s.outChannels,
          s.group);

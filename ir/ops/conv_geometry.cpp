@@ -27,16 +27,17 @@ WindowGeometry readWindowGeometry(const Op &op, Shape kernel, bool withCeilMode)
   size_t rank = kernel.size();
   WindowGeometry g;
   for (int64_t k : kernel)
-    if (k < 1) fail("{}: kernel shape {} has a dim < 1", op.describe(), shapeString(kernel));
+    if (k < 1 || k > kMaxElements)
+      fail("{}: kernel shape {} has a dim outside 1..2^40", op.describe(), shapeString(kernel));
   g.kernel = std::move(kernel);
   auto list = [&](const char *name, size_t size, int64_t min) {
     const std::vector<int64_t> &v = op.getInts(name);
     if (v.size() != size)
       fail("{}: attribute '{}' has {} values, expected {}", op.describe(), name, v.size(), size);
     for (int64_t x : v)
-      if (x < min)
-        fail("{}: attribute '{}'=[{}] has a value < {}", op.describe(), name, fmt::join(v, ","),
-             min);
+      if (x < min || x > kMaxElements)
+        fail("{}: attribute '{}'=[{}] has a value outside {}..2^40", op.describe(), name,
+             fmt::join(v, ","), min);
     return v;
   };
   g.strides = list("strides", rank, 1);
@@ -44,6 +45,10 @@ WindowGeometry readWindowGeometry(const Op &op, Shape kernel, bool withCeilMode)
   std::vector<int64_t> pads = list("pads", 2 * rank, 0);
   g.padsBegin.assign(pads.begin(), pads.begin() + static_cast<std::ptrdiff_t>(rank));
   g.padsEnd.assign(pads.begin() + static_cast<std::ptrdiff_t>(rank), pads.end());
+  for (size_t d = 0; d < rank; ++d)
+    if (g.kernel[d] - 1 > kMaxElements / g.dilations[d])
+      fail("{}: kernel shape {} dilated by [{}] spans more than 2^40 elements", op.describe(),
+           shapeString(g.kernel), fmt::join(g.dilations, ","));
   if (withCeilMode) {
     int64_t c = op.getInt("ceil_mode");
     if (c != 0 && c != 1) fail("{}: attribute 'ceil_mode'={} must be 0 or 1", op.describe(), c);

@@ -105,3 +105,16 @@ qcc_compile_test(no_partial_output no-partial ${QCC_DIGITS}/digits_w1a1.onnx)
 add_test(NAME cli.example_app
          COMMAND ${PROJECT_SOURCE_DIR}/tests/cli/example_app.sh $<TARGET_FILE:qcc>
                  ${PROJECT_SOURCE_DIR} ${QCC_COMPILE_WORK}/example_app)
+
+# The generated code under valgrind's memcheck (issue #9): the harness runs images through two
+# example libraries (binary and 2-bit bit-serial kernels); an invalid access, a read of
+# uninitialised memory or a leak fails the run (exit code 99). The harness is built without
+# sanitizers here, so this also runs in the sanitizer configuration.
+find_program(QCC_VALGRIND valgrind)
+if(QCC_VALGRIND)
+  foreach(model digits_w1a1 digits_w2a2)
+    qcc_compile_test(valgrind.${model} harness ${QCC_DIGITS}/${model}.onnx --target x86_64
+                     --runner "${QCC_VALGRIND} --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=all"
+                     --images ${QCC_DIGITS}/test_x.npy --count 4)
+  endforeach()
+endif()

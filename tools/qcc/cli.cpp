@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <fmt/format.h>
+#include <limits>
 
 namespace qcc::cli {
 
@@ -85,14 +86,50 @@ std::map<std::string, int64_t> parseDims(const std::vector<std::string> &values)
   return dims;
 }
 
+int64_t parseLimit(const std::string &option, const std::string &value) {
+  int64_t n = 0;
+  const char *begin = value.data(), *end = value.data() + value.size();
+  auto [ptr, ec] = std::from_chars(begin, end, n);
+  int shift = 0;
+  if (ec == std::errc() && ptr + 1 == end) {
+    shift = *ptr == 'K' ? 10 : *ptr == 'M' ? 20 : *ptr == 'G' ? 30 : -1;
+    ++ptr;
+  }
+  if (ec != std::errc() || ptr != end || n <= 0 || shift < 0 ||
+      n > (std::numeric_limits<int64_t>::max() >> shift))
+    throw UsageError(
+        fmt::format("--{} expects a positive integer with an optional K, M or G suffix, got '{}'",
+                    option, value));
+  return n << shift;
+}
+
 std::vector<OptionSpec> importOptionSpecs() {
+  ImportLimits defaults;
   return {{"dim", "NAME=N", "value of a symbolic input dimension (repeatable)", true},
-          {"bind", "NAME=IN.npy", "fix a graph input to a constant value (repeatable)", true}};
+          {"bind", "NAME=IN.npy", "fix a graph input to a constant value (repeatable)", true},
+          {"max-model-bytes", "N",
+           fmt::format("refuse a model whose file and external data exceed N bytes (K/M/G "
+                       "suffixes; default {}M)",
+                       defaults.maxModelBytes >> 20),
+           false},
+          {"max-tensor-bytes", "N",
+           fmt::format("refuse a model with any one tensor over N bytes (default {}M)",
+                       defaults.maxTensorBytes >> 20),
+           false},
+          {"max-nodes", "N",
+           fmt::format("refuse a graph of more than N nodes (default {})", defaults.maxNodes),
+           false}};
 }
 
 ImportOptions importOptionsFrom(const ParsedArgs &args) {
   ImportOptions options;
   options.dims = parseDims(args.all("dim"));
+  if (args.has("max-model-bytes"))
+    options.limits.maxModelBytes = parseLimit("max-model-bytes", args.get("max-model-bytes"));
+  if (args.has("max-tensor-bytes"))
+    options.limits.maxTensorBytes = parseLimit("max-tensor-bytes", args.get("max-tensor-bytes"));
+  if (args.has("max-nodes"))
+    options.limits.maxNodes = parseLimit("max-nodes", args.get("max-nodes"));
   for (const std::string &v : args.all("bind")) {
     auto eq = v.find('=');
     if (eq == std::string::npos || eq == 0 || eq + 1 == v.size())

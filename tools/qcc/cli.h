@@ -49,8 +49,13 @@ std::string helpText(const CommandSpec &spec);
 // "--dim name=N" values -> map; UsageError on bad syntax.
 std::map<std::string, int64_t> parseDims(const std::vector<std::string> &values);
 
+// A --max-* limit: a positive integer with an optional K, M or G (binary) suffix; UsageError
+// naming `option` otherwise.
+int64_t parseLimit(const std::string &option, const std::string &value);
+
 // The import options every command that reads a model takes: --dim NAME=N and
-// --bind NAME=FILE.npy (both repeatable).
+// --bind NAME=FILE.npy (both repeatable), and the resource limits --max-model-bytes,
+// --max-tensor-bytes and --max-nodes (frontend/onnx_import.h).
 std::vector<OptionSpec> importOptionSpecs();
 ImportOptions importOptionsFrom(const ParsedArgs &args);
 
