@@ -7,14 +7,21 @@
 namespace qcc {
 
 int64_t checkedNumel(const Shape &shape, std::string_view what) {
+  // The product of the non-zero dims is bounded too: an empty tensor of shape [0, 2^62] would
+  // overflow the strides and partial products that code computes from its shape.
   int64_t n = 1;
+  bool empty = false;
   for (int64_t d : shape) {
     if (d < 0) fail("{} has a negative dimension in shape {}", what, shapeString(shape));
-    if (d != 0 && n > kMaxElements / d)
+    if (d == 0) {
+      empty = true;
+      continue;
+    }
+    if (n > kMaxElements / d)
       fail("{} shape {} has more than 2^40 elements", what, shapeString(shape));
     n *= d;
   }
-  return n;
+  return empty ? 0 : n;
 }
 
 std::string shapeString(const Shape &shape) {
