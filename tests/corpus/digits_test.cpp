@@ -74,3 +74,39 @@ TEST_CASE("examples digits models survive the text IR round trip", "[examples][t
     }
   }
 }
+
+TEST_CASE("examples digits models compiled give the interpreter's outputs",
+          "[examples][compiled]") {
+  Tensor images = readNpy(digitsPath("test_x.npy"));
+  // All 360 images; the first 40 in the sanitized build, where each run is much slower.
+  int64_t count = sanitizedBuild() ? 40 : images.shape()[0];
+  std::vector<std::vector<Tensor>> inputs;
+  for (int64_t i = 0; i < count; ++i) inputs.push_back({batchItem(images, i)});
+  for (std::string model : kDigitsModels) {
+    DYNAMIC_SECTION(model) {
+      Graph graph = atLevel(importOnnxFile(digitsPath(model)), kLoweredLevel);
+      std::optional<std::string> problem = compareCompiled(graph, inputs);
+      if (problem)
+        FAIL_CHECK(model << ": " << *problem);
+      else
+        SUCCEED(model);
+    }
+  }
+}
+
+TEST_CASE("examples digits models compiled for AArch64 give the interpreter's outputs",
+          "[examples][aarch64]") {
+  if (!crossToolsFound()) {
+    WARN("aarch64-linux-gnu-gcc or qemu-aarch64-static not found: skipped");
+    return;
+  }
+  Tensor images = readNpy(digitsPath("test_x.npy"));
+  std::vector<CrossCase> cases;
+  for (std::string model : kDigitsModels)
+    for (int64_t image : {0, 1})
+      cases.push_back({fmt::format("{} on image {}", model, image),
+                       importOnnxFile(digitsPath(model)),
+                       {batchItem(images, image)}});
+  std::string failures = crossCheck(cases);
+  if (!failures.empty()) FAIL(failures);
+}

@@ -1,5 +1,7 @@
 #include "tests/corpus/harness.h"
 
+#include "codegen/artifact.h"
+#include "codegen/jit.h"
 #include "ir/error.h"
 #include "ir/interpreter.h"
 #include "ir/parser.h"
@@ -7,6 +9,7 @@
 #include "passes/pass_manager.h"
 #include "passes/pipeline.h"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdio>
@@ -16,6 +19,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <fstream>
+#include <span>
 #include <sstream>
 #include <sys/wait.h>
 
@@ -117,10 +121,63 @@ std::optional<std::string> compareTensors(const Tensor &got, const Tensor &expec
                     [&]<typename T>(TypeTag<T>) { return compareElements<T>(got, expected, tol); });
 }
 
-Graph atLevel(const Graph &imported, Level level) {
+namespace {
+
+const Tolerance kExact{.rtol = 0, .atol = 0, .offBy = 0, .maxOff = 0, .reason = ""};
+
+// nullopt when `got` has the dtype, shape and bytes of `expected`.
+std::optional<std::string> compareBits(const Tensor &got, const Tensor &expected) {
+  // Different values: compareTensors says where and by how much.
+  if (auto mismatch = compareTensors(got, expected, kExact)) return mismatch;
+  std::span<const uint8_t> g = got.bytes(), e = expected.bytes();
+  if (got.numel() == 0 || std::equal(g.begin(), g.end(), e.begin(), e.end())) return std::nullopt;
+  // Equal values in other bits: a zero's sign or a NaN's payload.
+  size_t size = g.size() / static_cast<size_t>(got.numel());
+  int64_t differ = 0, first = -1;
+  for (int64_t i = 0; i < got.numel(); ++i)
+    if (std::memcmp(g.data() + i * size, e.data() + i * size, size) != 0) {
+      ++differ;
+      if (first < 0) first = i;
+    }
+  return fmt::format("{} of {} elements have equal values but different bits (the sign of a "
+                     "zero or a NaN's payload); first at {}: got {}, expected {}",
+                     differ, got.numel(), indexString(got.shape(), first), got.getDouble(first),
+                     expected.getDouble(first));
+}
+
+} // namespace
+
+std::optional<std::string> compareCompiled(const Graph &graph, const std::vector<Tensor> &inputs) {
+  return compareCompiled(graph, std::vector<std::vector<Tensor>>{inputs});
+}
+
+std::optional<std::string> compareCompiled(const Graph &graph,
+                                           const std::vector<std::vector<Tensor>> &inputSets) {
+  CompiledGraph compiled(graph);
+  Interpreter interpreter(graph);
+  std::string failures;
+  for (size_t set = 0; set < inputSets.size(); ++set) {
+    std::vector<Tensor> expected = interpreter.run(inputSets[set]);
+    std::vector<Tensor> got = compiled.run(inputSets[set]);
+    std::string where = inputSets.size() == 1 ? "" : fmt::format("input set {}: ", set);
+    if (got.size() != expected.size())
+      return fmt::format("{}the compiled code gives {} outputs, the interpreter {}", where,
+                         got.size(), expected.size());
+    for (size_t i = 0; i < got.size(); ++i)
+      if (std::optional<std::string> mismatch = compareBits(got[i], expected[i]))
+        failures += fmt::format("{}{}output {} ('{}'): {}", failures.empty() ? "" : "\n", where, i,
+                                graph.value(graph.outputs[i]).name, *mismatch);
+  }
+  if (failures.empty()) return std::nullopt;
+  return failures;
+}
+
+Graph atLevel(const Graph &imported, Level level, const std::string &target) {
   Graph graph = imported;
+  PassOptions options;
+  options.target = target;
   PassManager pm;
-  addPipeline(pm, level);
+  addPipeline(pm, level, options);
   pm.run(graph);
   return graph;
 }
@@ -197,6 +254,223 @@ void report(const RoundTripTally &tally) {
                       << " do not import (see the import tests)");
   CHECK(tally.imported > 0);
   if (!tally.failures.empty()) FAIL_CHECK("round trip failures:" << tally.failures);
+}
+
+bool sanitizedBuild() {
+#ifdef QCC_SANITIZED_BUILD
+  return true;
+#else
+  return false;
+#endif
+}
+
+bool heavyForSanitizers(const std::string &model) {
+  for (const char *heavy : {"espcn_nnresize_quant.onnx", "eltwise_chanlast_testcase.onnx",
+                            "qdq_with_multi_consumer_dq_nodes.onnx", "attention_past_state"})
+    if (model.find(heavy) != std::string::npos) return true;
+  return false;
+}
+
+bool crossToolsFound() {
+  return std::string(QCC_AARCH64_CC).size() > 0 && std::string(QCC_QEMU_AARCH64).size() > 0;
+}
+
+namespace {
+
+struct CrossTarget {
+  const char *target;
+  const char *cpu; // for qemu-aarch64-static -cpu
+};
+constexpr CrossTarget kCrossTargets[] = {{"aarch64", "cortex-a53"},
+                                         {"aarch64-dotprod", "cortex-a76"}};
+
+void writeFile(const std::string &path, std::string_view bytes) {
+  std::ofstream out(path, std::ios::binary);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  if (!out) fail("cannot write {}", path);
+}
+
+std::optional<std::string> readBytes(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  return bytes.str();
+}
+
+// The C driver: for every model m<i> in turn, reads input j from DIR/m<i>.in<j>, runs
+// m<i>_run with a fresh 64-byte aligned arena and writes output j to DIR/m<i>.out<j>. It uses
+// each library only through its header.
+std::string crossDriver(const std::vector<std::vector<size_t>> &outputBytes) {
+  std::string includes, table;
+  for (size_t i = 0; i < outputBytes.size(); ++i) {
+    includes += fmt::format("#include \"m{}.h\"\n", i);
+    table += fmt::format(
+        "static const size_t m{}_out_bytes[] = {{{}}};\n", i,
+        outputBytes[i].empty() ? "0" : fmt::format("{}", fmt::join(outputBytes[i], ", ")));
+  }
+  table += "static const struct model models[] = {\n";
+  for (size_t i = 0; i < outputBytes.size(); ++i)
+    table +=
+        fmt::format("  {{\"m{0}\", m{0}_run, m{0}_NUM_INPUTS, m{0}_NUM_OUTPUTS, m{0}_ARENA_SIZE, "
+                    "m{0}_out_bytes}},\n",
+                    i);
+  table += "};\n";
+  return fmt::format(R"(/* Generated by the corpus suites (tests/corpus/harness.cpp). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+{}
+typedef int (*run_fn)(const float *const *, float *const *, void *);
+struct model {{
+  const char *name;
+  run_fn run;
+  int inputs, outputs;
+  size_t arena;
+  const size_t *out_bytes;
+}};
+{}
+static void *read_file(const char *path) {{
+  FILE *f = fopen(path, "rb");
+  long size;
+  void *data;
+  if (!f || fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {{
+    fprintf(stderr, "cannot read %s\n", path);
+    exit(1);
+  }}
+  data = malloc((size_t)size + 16);
+  if (!data || fread(data, 1, (size_t)size, f) != (size_t)size) {{
+    fprintf(stderr, "cannot read %s\n", path);
+    exit(1);
+  }}
+  fclose(f);
+  return data;
+}}
+
+int main(int argc, char **argv) {{
+  size_t m;
+  if (argc != 2) return 2;
+  for (m = 0; m < sizeof models / sizeof models[0]; ++m) {{
+    const struct model *model = &models[m];
+    void *in[64], *out[64], *storage;
+    unsigned char *arena;
+    char path[4096];
+    int i, rc;
+    if (model->inputs > 64 || model->outputs > 64) return 3;
+    printf("running %lu\n", (unsigned long)m);
+    fflush(stdout);
+    for (i = 0; i < model->inputs; ++i) {{
+      snprintf(path, sizeof path, "%s/%s.in%d", argv[1], model->name, i);
+      in[i] = read_file(path);
+    }}
+    for (i = 0; i < model->outputs; ++i) out[i] = malloc(model->out_bytes[i] + 16);
+    storage = malloc(model->arena + 64);
+    if (!storage) return 1;
+    arena = (unsigned char *)storage + (64 - (size_t)storage % 64) % 64;
+    rc = model->run((const float *const *)in, (float *const *)out, arena);
+    if (rc != 0) {{
+      fprintf(stderr, "%s_run returned %d\n", model->name, rc);
+      return 1;
+    }}
+    for (i = 0; i < model->outputs; ++i) {{
+      FILE *f;
+      snprintf(path, sizeof path, "%s/%s.out%d", argv[1], model->name, i);
+      f = fopen(path, "wb");
+      if (!f || fwrite(out[i], 1, model->out_bytes[i], f) != model->out_bytes[i] || fclose(f) != 0) {{
+        fprintf(stderr, "cannot write %s\n", path);
+        return 1;
+      }}
+      free(out[i]);
+    }}
+    for (i = 0; i < model->inputs; ++i) free(in[i]);
+    free(storage);
+  }}
+  return 0;
+}}
+)",
+                     includes, table);
+}
+
+} // namespace
+
+std::string crossCheck(const std::vector<CrossCase> &cases) {
+  std::string failures;
+  // The interpreter's outputs on the first target's lowered graph. The targets' lowered graphs
+  // differ only in how kernels are chosen and weights packed, which does not change what the
+  // interpreter computes (lowering keeps the results, docs/passes.md), so each model is
+  // interpreted once.
+  std::vector<std::vector<Tensor>> expected(cases.size());
+  for (const CrossTarget &cross : kCrossTargets) {
+    TempDir dir;
+    std::vector<std::vector<size_t>> outputBytes(cases.size());
+    std::string libraries, compileFailures;
+    for (size_t i = 0; i < cases.size(); ++i) {
+      const CrossCase &c = cases[i];
+      std::string name = fmt::format("m{}", i);
+      try {
+        Graph graph = atLevel(c.imported, kLoweredLevel, cross.target);
+        if (expected[i].empty()) expected[i] = runGraph(graph, c.inputs);
+        ArtifactRequest request;
+        request.source = c.name;
+        Artifact artifact = buildArtifact(graph, name, resolveTarget(cross.target), request);
+        writeFile(dir.file("lib" + name + ".a"), artifact.library);
+        writeFile(dir.file(name + ".h"), artifact.header);
+      } catch (const Error &e) {
+        compileFailures += fmt::format("{} ({}): qcc::Error: {}\n", c.name, cross.target, e.what());
+        continue;
+      }
+      for (size_t j = 0; j < c.inputs.size(); ++j) {
+        std::span<const uint8_t> bytes = c.inputs[j].bytes();
+        writeFile(dir.file(fmt::format("{}.in{}", name, j)),
+                  std::string_view(reinterpret_cast<const char *>(bytes.data()), bytes.size()));
+      }
+      for (const Tensor &t : expected[i]) outputBytes[i].push_back(t.bytes().size());
+      libraries += " " + shellQuote(dir.file("lib" + name + ".a"));
+    }
+    if (!compileFailures.empty()) return failures + compileFailures;
+
+    writeFile(dir.file("driver.c"), crossDriver(outputBytes));
+    std::string exe = dir.file("driver");
+    CommandResult link =
+        runCommand(fmt::format("{} -std=c99 -Wall -Wextra -Werror -O1 -static -I {} {} {} -o {}",
+                               shellQuote(QCC_AARCH64_CC), shellQuote(dir.path()),
+                               shellQuote(dir.file("driver.c")), libraries, shellQuote(exe)));
+    if (link.exitCode != 0)
+      return failures + fmt::format("linking the {} driver failed:\n{}", cross.target, link.output);
+    CommandResult run = runCommand(fmt::format("{} -cpu {} {} {}", shellQuote(QCC_QEMU_AARCH64),
+                                               cross.cpu, shellQuote(exe), shellQuote(dir.path())));
+    if (run.exitCode != 0) {
+      // The driver prints "running <index>" before each model.
+      size_t last = run.output.rfind("running ");
+      std::string culprit = last == std::string::npos
+                                ? "before the first model"
+                                : "in " + cases.at(std::stoul(run.output.substr(last + 8))).name;
+      failures += fmt::format("the {} driver under qemu -cpu {} exited with {} {}:\n{}\n",
+                              cross.target, cross.cpu, run.exitCode, culprit,
+                              run.output.substr(last == std::string::npos ? 0 : last));
+    }
+    for (size_t i = 0; i < cases.size(); ++i)
+      for (size_t j = 0; j < expected[i].size(); ++j) {
+        const Tensor &want = expected[i][j];
+        std::optional<std::string> bytes = readBytes(dir.file(fmt::format("m{}.out{}", i, j)));
+        if (!bytes) {
+          if (run.exitCode == 0)
+            failures += fmt::format("{} ({}): output {} missing\n", cases[i].name, cross.target, j);
+          continue;
+        }
+        Tensor got(want.type());
+        if (bytes->size() != got.bytes().size()) {
+          failures += fmt::format("{} ({}): output {} has {} bytes, expected {}\n", cases[i].name,
+                                  cross.target, j, bytes->size(), got.bytes().size());
+          continue;
+        }
+        std::copy(bytes->begin(), bytes->end(), got.bytes().begin());
+        if (auto mismatch = compareBits(got, want))
+          failures += fmt::format("{} ({} under qemu -cpu {}): output {}: {}\n", cases[i].name,
+                                  cross.target, cross.cpu, j, *mismatch);
+      }
+  }
+  return failures;
 }
 
 int64_t argmax(const Tensor &t) {

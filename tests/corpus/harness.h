@@ -46,14 +46,50 @@ std::optional<std::string> compareTensors(const Tensor &got, const Tensor &expec
 // the suite's oracle (issue #4: lowering keeps the results).
 inline constexpr Level kCheckedLevels[] = {kImportLevel, kQuantizedLevel, kLoweredLevel};
 
-// `imported` taken to `level` by the standard pipeline (passes/pipeline.h), in strict mode off.
-Graph atLevel(const Graph &imported, Level level);
+// `imported` taken to `level` by the standard pipeline (passes/pipeline.h), in strict mode off,
+// for code generation target `target` (select_kernels and pack_weights depend on it).
+Graph atLevel(const Graph &imported, Level level, const std::string &target = "native");
 
 // Calls `check` with `imported` at every checked level; failures name the level.
 void forEachLevel(const Graph &imported, const std::function<void(const Graph &)> &check);
 
 // Runs a graph with the reference interpreter.
 std::vector<Tensor> runGraph(const Graph &graph, const std::vector<Tensor> &inputs);
+
+// The code generator against the interpreter (issue #5): `graph` (normally at the lowered level)
+// compiled for the host (codegen/jit.h) and run on `inputs` must give the interpreter's outputs
+// on the same graph bit for bit, float outputs included (the sign of a zero and NaN payloads
+// too). nullopt when they match, else which output differs and how.
+std::optional<std::string> compareCompiled(const Graph &graph, const std::vector<Tensor> &inputs);
+// The same on several input sets, with one compilation; failures name the set.
+std::optional<std::string> compareCompiled(const Graph &graph,
+                                           const std::vector<std::vector<Tensor>> &inputSets);
+
+// Whether this is the ASan+UBSan build (CMake QCC_SANITIZE). There, interpreting and compiling
+// the largest corpus models (espcn, eltwise_chanlast, qdq_with_multi_consumer_dq_nodes,
+// attention_past_state: up to 224x224 images and 1.7M weights) takes minutes, so the compiled-code
+// checks leave them to the RelWithDebInfo build: `heavyForSanitizers` names them.
+bool sanitizedBuild();
+bool heavyForSanitizers(const std::string &model);
+
+// AArch64 under emulation (issue #5): a model and the inputs to run it on.
+struct CrossCase {
+  std::string name; // for messages
+  Graph imported;
+  std::vector<Tensor> inputs;
+};
+
+// Whether aarch64-linux-gnu-gcc and qemu-aarch64-static were found (CMake find_program); the
+// tests tagged [aarch64] are skipped without them (main.cpp).
+bool crossToolsFound();
+
+// Every case lowered for `aarch64` and for `aarch64-dotprod`, compiled into libNAME.a + NAME.h
+// (the artifact `qcc compile` writes), linked once per target with one generated C driver that
+// includes only the headers (aarch64-linux-gnu-gcc -static), and run once under
+// qemu-aarch64-static -cpu cortex-a53 / cortex-a76. Every output must equal, byte for byte,
+// the interpreter's on the lowered graph of that target. Returns the failures, one per line
+// naming the case and target ("" when all match).
+std::string crossCheck(const std::vector<CrossCase> &cases);
 
 // Index of the largest element (the first one on ties), as classifiers report their class.
 int64_t argmax(const Tensor &t);

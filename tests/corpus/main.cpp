@@ -1,10 +1,12 @@
 // main() of the corpus suites. A suite whose prerequisites are missing (the shared corpus next to
 // the repository, or node with tools/ort/node_modules for the onnxruntime oracle) reports itself
 // skipped: exit code 4, which the ctest tests declare as SKIP_RETURN_CODE. Listing the tests
-// (what catch_discover_tests does at build time) works without them.
+// (what catch_discover_tests does at build time) works without them. Tests tagged [aarch64]
+// also need the AArch64 cross compiler and emulator.
 #define CATCH_CONFIG_RUNNER
 #include "tests/corpus/harness.h"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <filesystem>
@@ -32,6 +34,17 @@ std::string missingPrerequisite() {
   return "";
 }
 
+// True when every test the command line selects is tagged [aarch64]: the ctest entry of a test
+// that needs the AArch64 cross tools.
+bool onlyCrossTests(Catch::Session &session) {
+  const Catch::Config &config = session.config();
+  std::vector<Catch::TestCase> tests =
+      Catch::filterTests(Catch::getAllTestCasesSorted(config), config.testSpec(), config);
+  return !tests.empty() && std::all_of(tests.begin(), tests.end(), [](const Catch::TestCase &t) {
+    return std::find(t.lcaseTags.begin(), t.lcaseTags.end(), "aarch64") != t.lcaseTags.end();
+  });
+}
+
 } // namespace
 
 int main(int argc, char *argv[]) {
@@ -43,6 +56,11 @@ int main(int argc, char *argv[]) {
   if (!onlyListing) {
     if (std::string why = missingPrerequisite(); !why.empty()) {
       std::printf("%s\n", why.c_str());
+      return kSkipped;
+    }
+    if (!qcc::corpus::crossToolsFound() && onlyCrossTests(session)) {
+      std::printf("aarch64-linux-gnu-gcc or qemu-aarch64-static not found (install them with "
+                  "tools/install-deps): skipped\n");
       return kSkipped;
     }
   }

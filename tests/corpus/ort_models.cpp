@@ -1,5 +1,7 @@
 #include "tests/corpus/ort_models.h"
 
+#include "frontend/onnx_import.h"
+
 namespace qcc::corpus {
 
 namespace {
@@ -123,6 +125,12 @@ const std::vector<OrtModel> &ortModels() {
       {"ort-testdata/transform/qdq_conv.onnx", {}, {{"X_0", 0, 1}}, {}},
   };
   return models;
+}
+
+Graph importOrtModel(const OrtModel &model) {
+  ImportOptions options;
+  options.dims = model.dims;
+  return importOnnxFile(corpusPath(model.path), options);
 }
 
 } // namespace qcc::corpus

@@ -22,4 +22,7 @@ struct OrtModel {
 
 const std::vector<OrtModel> &ortModels();
 
+// The model imported with its symbolic dimensions set.
+Graph importOrtModel(const OrtModel &model);
+
 } // namespace qcc::corpus

@@ -40,7 +40,7 @@ OrtNames listOrtNames(const std::string &model) {
 
 void checkAgainstOrt(const OrtModel &m) {
   std::string model = corpusPath(m.path);
-  Graph graph = importOnnxFile(model, ImportOptions{.dims = m.dims, .bindings = {}});
+  Graph graph = importOrtModel(m);
   OrtNames names = listOrtNames(model);
   REQUIRE(names.inputs.size() == graph.inputs.size());
   REQUIRE(names.outputs.size() == graph.outputs.size());

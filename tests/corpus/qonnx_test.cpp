@@ -9,8 +9,11 @@
 
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <filesystem>
 #include <fmt/format.h>
 #include <functional>
+#include <map>
+#include <set>
 
 using namespace qcc;
 using namespace qcc::corpus;
@@ -232,4 +235,78 @@ TEST_CASE("qonnx FP8 FloatQuant Gemm reproduces its reference output", "[qonnx]"
         compareTensors(outputs[0], readNpy(qonnxPath("fp8_floatquant_gemm.output.npy")));
     if (mismatch) FAIL(*mismatch);
   });
+}
+
+namespace {
+
+// Every model of qonnx/ with the input sets the tests above give it, at the import level.
+struct QonnxCase {
+  std::string model;
+  Graph imported;
+  std::vector<std::vector<Tensor>> inputs;
+};
+
+std::vector<QonnxCase> qonnxCases() {
+  std::vector<std::vector<Tensor>> scaled, raw;
+  for (const Digit &digit : mnistDigits()) {
+    scaled.push_back({scaledPixels(digit.pixels)});
+    raw.push_back({digit.pixels});
+  }
+  std::map<std::string, std::function<std::vector<std::vector<Tensor>>(const Graph &)>> inputs = {
+      {"TFC_1W1A.onnx", [&](const Graph &) { return scaled; }},
+      {"TFC_1W2A.onnx", [&](const Graph &) { return scaled; }},
+      {"TFC_2W2A.onnx", [&](const Graph &) { return scaled; }},
+      {"finn_tfc_w1a1_streamlined.onnx", [&](const Graph &) { return raw; }},
+      {"fp8_floatquant_gemm.onnx",
+       [](const Graph &) {
+         return std::vector<std::vector<Tensor>>{
+             {readNpy(qonnxPath("fp8_floatquant_gemm.input.npy"))}};
+       }},
+  };
+  for (const QonnxRun &run : kRuns)
+    inputs[run.model] = [&run](const Graph &graph) {
+      return std::vector<std::vector<Tensor>>{{run.input(graph.type(graph.inputs[0]))}};
+    };
+
+  std::set<std::string> models;
+  for (const auto &entry : std::filesystem::directory_iterator(corpusPath("qonnx")))
+    if (entry.path().extension() == ".onnx") models.insert(entry.path().filename().string());
+  std::vector<QonnxCase> cases;
+  for (const std::string &model : models) {
+    if (sanitizedBuild() && heavyForSanitizers(model)) continue;
+    auto input = inputs.find(model);
+    if (input == inputs.end()) FAIL(model << " has no inputs in qonnxCases()");
+    Graph graph = importOnnxFile(qonnxPath(model));
+    std::vector<std::vector<Tensor>> sets = input->second(graph);
+    cases.push_back({model, std::move(graph), std::move(sets)});
+  }
+  CHECK(models.size() == inputs.size());
+  return cases;
+}
+
+} // namespace
+
+TEST_CASE("qonnx compiled code matches the interpreter on every model", "[qonnx][compiled]") {
+  for (const QonnxCase &c : qonnxCases()) {
+    DYNAMIC_SECTION(c.model) {
+      std::optional<std::string> problem =
+          compareCompiled(atLevel(c.imported, kLoweredLevel), c.inputs);
+      if (problem)
+        FAIL_CHECK(c.model << ": " << *problem);
+      else
+        SUCCEED(c.model);
+    }
+  }
+}
+
+TEST_CASE("qonnx compiled for AArch64 give the interpreter's outputs", "[qonnx][aarch64]") {
+  if (!crossToolsFound()) {
+    WARN("aarch64-linux-gnu-gcc or qemu-aarch64-static not found: skipped");
+    return;
+  }
+  // One input set per model: each set is a case of its own, compiled again.
+  std::vector<CrossCase> cases;
+  for (QonnxCase &c : qonnxCases()) cases.push_back({c.model, c.imported, c.inputs[0]});
+  std::string failures = crossCheck(cases);
+  if (!failures.empty()) FAIL(failures);
 }

@@ -24,9 +24,6 @@ TEST_CASE("qonnx text IR round trip", "[qonnx][text]") {
 
 TEST_CASE("ort-testdata text IR round trip", "[ort][text]") {
   RoundTripTally tally;
-  for (const OrtModel &m : ortModels())
-    roundTrip(tally, m.path, [&] {
-      return importOnnxFile(corpusPath(m.path), ImportOptions{.dims = m.dims, .bindings = {}});
-    });
+  for (const OrtModel &m : ortModels()) roundTrip(tally, m.path, [&] { return importOrtModel(m); });
   report(tally);
 }
