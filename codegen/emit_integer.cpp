@@ -309,6 +309,10 @@ struct BlockedConv {
   int64_t lanes = 0;         // i32 lanes per accumulator vector
   int64_t channels = 0;      // output channels accumulated together
   bool pairMultiply = false; // x86: pmaddwd; otherwise widening multiplies
+  // AVX-512 VNNI with unsigned 8-bit inputs and weights in [-128, 127]: four taps per i32 word
+  // (vpdpbusd, 64 products per instruction); taps in padding rows hold the input zero point,
+  // which a per-channel sum of the weights removes at the end.
+  bool byteQuads = false;
 };
 
 constexpr int64_t kBlockedMaxReduction = 160;
@@ -340,6 +344,10 @@ std::optional<BlockedConv> blockedConvPlan(const KernelRequest &request, const W
   }
   Shape out = g.outputShape({xType.shape[2], xType.shape[3]}, request.op.describe());
   if (out[1] < plan.lanes) return std::nullopt;
+  plan.byteQuads = plan.pairMultiply && plan.lanes == 16 && t.int8DotProduct &&
+                   !isSigned(xType.dtype) &&
+                   std::all_of(centered.begin(), centered.end(),
+                               [](int64_t v) { return v >= -128 && v <= 127; });
   return plan;
 }
 
@@ -352,41 +360,56 @@ void emitConvIntegerBlocked(const KernelRequest &request, llvm::Function &functi
   int64_t outputs = request.operandType(1).shape[0];
   int64_t kh = g.kernel[0], kw = g.kernel[1];
   Shape out = g.outputShape({height, width}, request.op.describe());
-  int64_t taps = channels * kh * kw, pairs = (taps + 1) / 2;
+  // Taps per i32 word of the window and of the weights: 2 (i16 pairs) or 4 (u8 / s8 quads).
+  int64_t perWord = plan.byteQuads ? 4 : 2;
+  int64_t taps = channels * kh * kw, words = (taps + perWord - 1) / perWord;
   int64_t lanes = plan.lanes, block = plan.channels;
   int64_t blocks = (outputs + block - 1) / block;
   LoopBuilder b(request, function);
   auto &ir = b.ir();
   llvm::Type *i16 = ir.getInt16Ty();
-  auto *x16 = llvm::FixedVectorType::get(i16, static_cast<unsigned>(lanes));
-  auto *pair16 = llvm::FixedVectorType::get(i16, static_cast<unsigned>(2 * lanes));
+  llvm::Type *element = plan.byteQuads ? b.i8() : i16;
+  auto *x16 = llvm::FixedVectorType::get(element, static_cast<unsigned>(lanes));
+  auto *pair16 = llvm::FixedVectorType::get(element, static_cast<unsigned>(perWord * lanes));
   auto *acc32 = llvm::FixedVectorType::get(b.i32(), static_cast<unsigned>(lanes));
   bool xSigned = isSigned(xType.dtype);
   llvm::Type *xStorage = b.storageType(xType.dtype);
 
-  // Weight pairs [block][pair][channel in block] as i32 (first tap in the low half), zero for
-  // channels past the last and for the tap that completes an odd count.
-  std::vector<int32_t> packedPairs(static_cast<size_t>(blocks * pairs * block), 0);
+  // Weight words [block][word][channel in block] as i32 (first tap in the low bits), zero for
+  // channels past the last and for the taps that complete the last word.
+  std::vector<int32_t> packedPairs(static_cast<size_t>(blocks * words * block), 0);
+  std::vector<int64_t> filterSums(static_cast<size_t>(blocks * block), 0);
+  unsigned tapBits = plan.byteQuads ? 8 : 16;
   for (int64_t m = 0; m < outputs; ++m)
-    for (int64_t p = 0; p < pairs; ++p) {
-      auto tap = [&](int64_t r) {
-        return r < taps ? static_cast<uint16_t>(centered[static_cast<size_t>(m * taps + r)]) : 0;
-      };
-      uint32_t word = tap(2 * p) | static_cast<uint32_t>(tap(2 * p + 1)) << 16;
-      packedPairs[static_cast<size_t>(((m / block) * pairs + p) * block + m % block)] =
+    for (int64_t p = 0; p < words; ++p) {
+      uint32_t word = 0;
+      for (int64_t k = 0; k < perWord; ++k) {
+        int64_t r = p * perWord + k;
+        int64_t v = r < taps ? centered[static_cast<size_t>(m * taps + r)] : 0;
+        filterSums[static_cast<size_t>(m)] += v;
+        word |= (static_cast<uint32_t>(v) & ((1u << tapBits) - 1)) << (tapBits * k);
+      }
+      packedPairs[static_cast<size_t>(((m / block) * words + p) * block + m % block)] =
           static_cast<int32_t>(word);
     }
   Value *pairTable = b.constantTable(
       b.i32(), {reinterpret_cast<const uint8_t *>(packedPairs.data()), packedPairs.size() * 4},
       "weight_pairs");
-  std::vector<int32_t> plain(centered.begin(), centered.end());
+  // The border columns' weights, [tap][output channel]: the loop over channels reads them in
+  // order.
+  std::vector<int32_t> plain(centered.size());
+  for (int64_t m = 0; m < outputs; ++m)
+    for (int64_t r = 0; r < taps; ++r)
+      plain[static_cast<size_t>(r * outputs + m)] =
+          static_cast<int32_t>(centered[static_cast<size_t>(m * taps + r)]);
   Value *weights = b.constantTable(
       b.i32(), {reinterpret_cast<const uint8_t *>(plain.data()), plain.size() * 4}, "weights");
   Value *xZero16 = ir.CreateTrunc(zeroPoint(b, 2, b.constI64(0)), i16);
   Value *xZero32 = ir.CreateSExt(xZero16, b.i32());
+  Value *sumsTable = plan.byteQuads ? b.constantTable(filterSums, "filter_sums") : nullptr;
   // The segment's centered window: [pair][2 * lanes] i16 (x86: taps interleaved per position;
   // otherwise the first tap's lanes, then the second's).
-  Value *window = b.stackBuffer(i16, pairs * 2 * lanes, request.op.describe());
+  Value *window = b.stackBuffer(element, words * perWord * lanes, request.op.describe());
 
   // Output columns every kernel column reads inside the row: the interior.
   int64_t interiorLo = 0, interiorHi = out[1];
@@ -431,14 +454,12 @@ void emitConvIntegerBlocked(const KernelRequest &request, llvm::Function &functi
     Value *row = rowOf(n, oh, c, i, inside);
     Value *start = ir.CreateAdd(ir.CreateMul(ow0, b.constI64(g.strides[1])),
                                 b.constI64(j * g.dilations[1] - g.padsBegin[1]));
-    int64_t span = (lanes - 1) * g.strides[1] + 1;
-    auto *spanType = llvm::FixedVectorType::get(xStorage, static_cast<unsigned>(span));
-    Value *raw = ir.CreateAlignedLoad(
-        spanType, b.elementPtr(xStorage, b.operand(0), ir.CreateAdd(row, start)), llvm::Align(1));
-    if (g.strides[1] != 1) {
-      std::vector<int> pick;
-      for (int64_t l = 0; l < lanes; ++l) pick.push_back(static_cast<int>(l * g.strides[1]));
-      raw = ir.CreateShuffleVector(raw, pick);
+    Value *raw =
+        b.loadStrided(xStorage, b.operand(0), ir.CreateAdd(row, start), lanes, g.strides[1]);
+    if (plan.byteQuads) {
+      Value *zero =
+          ir.CreateVectorSplat(static_cast<unsigned>(lanes), ir.CreateTrunc(xZero16, b.i8()));
+      return ir.CreateSelect(inside, raw, zero);
     }
     Value *wide = xSigned ? ir.CreateSExt(raw, x16) : ir.CreateZExt(raw, x16);
     Value *centeredX =
@@ -453,27 +474,42 @@ void emitConvIntegerBlocked(const KernelRequest &request, llvm::Function &functi
         Value *ow0 =
             b.smin(ir.CreateAdd(b.constI64(interiorLo), ir.CreateMul(s, b.constI64(lanes))),
                    b.constI64(interiorHi - lanes));
-        for (int64_t p = 0; p < pairs; ++p) {
-          Value *first = tapVector(n, oh, ow0, 2 * p);
-          Value *second = tapVector(n, oh, ow0, 2 * p + 1);
-          std::vector<int> order;
-          for (int64_t l = 0; l < lanes; ++l) {
-            if (plan.pairMultiply) {
-              order.push_back(static_cast<int>(l));
-              order.push_back(static_cast<int>(lanes + l));
-            }
+        for (int64_t p = 0; p < words; ++p) {
+          std::vector<Value *> tapsOfWord;
+          for (int64_t k = 0; k < perWord; ++k)
+            tapsOfWord.push_back(tapVector(n, oh, ow0, p * perWord + k));
+          // The word's taps side by side: [tap][lane] (k * lanes + l).
+          Value *joined = ir.CreateShuffleVector(tapsOfWord[0], tapsOfWord[1], [&] {
+            std::vector<int> all;
+            for (int64_t e = 0; e < 2 * lanes; ++e) all.push_back(static_cast<int>(e));
+            return all;
+          }());
+          if (perWord == 4) {
+            std::vector<int> all;
+            for (int64_t e = 0; e < 2 * lanes; ++e) all.push_back(static_cast<int>(e));
+            Value *rest = ir.CreateShuffleVector(tapsOfWord[2], tapsOfWord[3], all);
+            all.clear();
+            for (int64_t e = 0; e < 4 * lanes; ++e) all.push_back(static_cast<int>(e));
+            joined = ir.CreateShuffleVector(joined, rest, all);
           }
-          if (!plan.pairMultiply)
-            for (int64_t l = 0; l < 2 * lanes; ++l) order.push_back(static_cast<int>(l));
-          Value *both = ir.CreateShuffleVector(first, second, order);
-          ir.CreateAlignedStore(both, b.elementPtr(i16, window, b.constI64(p * 2 * lanes)),
-                                llvm::Align(2));
+          // x86 interleaves the taps per position ([lane][tap]); widening multiplies read the
+          // taps' lanes as they are.
+          std::vector<int> order;
+          for (int64_t l = 0; l < lanes; ++l)
+            for (int64_t k = 0; k < perWord; ++k)
+              order.push_back(
+                  static_cast<int>(plan.pairMultiply ? k * lanes + l : l * perWord + k));
+          Value *interleaved = ir.CreateShuffleVector(joined, order);
+          ir.CreateAlignedStore(interleaved,
+                                b.elementPtr(element, window, b.constI64(p * perWord * lanes)),
+                                llvm::Align(1));
         }
         b.loop(blocks, [&](Value *blk) {
           std::vector<Value *> acc(static_cast<size_t>(block), llvm::Constant::getNullValue(acc32));
-          for (int64_t p = 0; p < pairs; ++p) {
+          for (int64_t p = 0; p < words; ++p) {
             Value *xs = ir.CreateAlignedLoad(
-                pair16, b.elementPtr(i16, window, b.constI64(p * 2 * lanes)), llvm::Align(2));
+                pair16, b.elementPtr(element, window, b.constI64(p * perWord * lanes)),
+                llvm::Align(1));
             Value *xa = nullptr, *xb = nullptr;
             if (!plan.pairMultiply) {
               std::vector<int> low, high;
@@ -485,12 +521,17 @@ void emitConvIntegerBlocked(const KernelRequest &request, llvm::Function &functi
               xb = ir.CreateSExt(ir.CreateShuffleVector(xs, high), acc32);
             }
             for (int64_t j = 0; j < block; ++j) {
-              Value *at = ir.CreateAdd(ir.CreateMul(blk, b.constI64(pairs * block)),
+              Value *at = ir.CreateAdd(ir.CreateMul(blk, b.constI64(words * block)),
                                        b.constI64(p * block + j));
               Value *wp = b.load(b.i32(), pairTable, at);
               Value *splat = ir.CreateVectorSplat(static_cast<unsigned>(lanes), wp);
               Value *sum = nullptr;
-              if (plan.pairMultiply) {
+              if (plan.byteQuads) {
+                acc[static_cast<size_t>(j)] = ir.CreateIntrinsic(
+                    llvm::Intrinsic::x86_avx512_vpdpbusd_512, {},
+                    {acc[static_cast<size_t>(j)], ir.CreateBitCast(xs, acc32), splat});
+                continue;
+              } else if (plan.pairMultiply) {
                 llvm::Intrinsic::ID id = lanes == 16  ? llvm::Intrinsic::x86_avx512_pmaddw_d_512
                                          : lanes == 8 ? llvm::Intrinsic::x86_avx2_pmadd_wd
                                                       : llvm::Intrinsic::x86_sse2_pmadd_wd;
@@ -505,6 +546,14 @@ void emitConvIntegerBlocked(const KernelRequest &request, llvm::Function &functi
           }
           for (int64_t j = 0; j < block; ++j) {
             Value *m = ir.CreateAdd(ir.CreateMul(blk, b.constI64(block)), b.constI64(j));
+            if (plan.byteQuads) {
+              // sum (x' - zx) w = sum x' w - zx sum w, x' the window with zx in padding rows.
+              Value *sum = ir.CreateTrunc(b.load(b.i64(), sumsTable, m), b.i32());
+              Value *correction = ir.CreateMul(xZero32, sum);
+              acc[static_cast<size_t>(j)] =
+                  ir.CreateSub(acc[static_cast<size_t>(j)],
+                               ir.CreateVectorSplat(static_cast<unsigned>(lanes), correction));
+            }
             auto store = [&] {
               ir.CreateAlignedStore(acc[static_cast<size_t>(j)],
                                     b.elementPtr(b.i32(), b.result(0), outputAt(n, m, oh, ow0)),
@@ -535,8 +584,7 @@ void emitConvIntegerBlocked(const KernelRequest &request, llvm::Function &functi
               Value *xv = ir.CreateSub(
                   xSigned ? ir.CreateSExt(x, b.i32()) : ir.CreateZExt(x, b.i32()), xZero32);
               xv = ir.CreateSelect(inside, xv, llvm::Constant::getNullValue(b.i32()));
-              Value *w = b.load(b.i32(), weights,
-                                ir.CreateAdd(ir.CreateMul(m, b.constI64(taps)), b.constI64(r)));
+              Value *w = b.load(b.i32(), weights, ir.CreateAdd(m, b.constI64(r * outputs)));
               total = ir.CreateAdd(total, ir.CreateMul(xv, w));
             }
             b.store(total, b.result(0), outputAt(n, m, oh, ow));

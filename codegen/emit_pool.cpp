@@ -162,17 +162,8 @@ void emitMaxPoolRowSegments(const KernelRequest &request, llvm::Function &functi
           for (int64_t j = 0; j < g.kernel[1]; ++j) {
             Value *start = ir.CreateAdd(ir.CreateMul(ow0, b.constI64(g.strides[1])),
                                         b.constI64(j * g.dilations[1] - g.padsBegin[1]));
-            int64_t span = (kPoolLanes - 1) * g.strides[1] + 1;
-            auto *spanType = llvm::FixedVectorType::get(type, static_cast<unsigned>(span));
-            Value *v = ir.CreateAlignedLoad(
-                spanType, b.elementPtr(type, b.operand(0), ir.CreateAdd(row, start)),
-                llvm::Align(1));
-            if (g.strides[1] != 1) {
-              std::vector<int> pick;
-              for (int64_t l = 0; l < kPoolLanes; ++l)
-                pick.push_back(static_cast<int>(l * g.strides[1]));
-              v = ir.CreateShuffleVector(v, pick);
-            }
+            Value *v = b.loadStrided(type, b.operand(0), ir.CreateAdd(row, start), kPoolLanes,
+                                     g.strides[1]);
             v = ir.CreateSelect(inside, v,
                                 ir.CreateVectorSplat(static_cast<unsigned>(kPoolLanes), low));
             best = larger(v, best);

@@ -214,6 +214,57 @@ llvm::Value *LoopBuilder::stackBuffer(llvm::Type *type, int64_t count, const std
   return buffer;
 }
 
+llvm::Value *LoopBuilder::loadStrided(llvm::Type *type, llvm::Value *base, llvm::Value *index,
+                                      int64_t lanes, int64_t stride) {
+  int64_t span = (lanes - 1) * stride + 1;
+  // Pieces of `piece` elements (a power of two, at most 64 bytes): at 0, piece, 2 * piece, ...,
+  // and a last one ending at the span's end; element e is read from the last piece holding it.
+  int64_t bytes = static_cast<int64_t>(type->getPrimitiveSizeInBits() / 8);
+  int64_t piece = 1;
+  while (piece * 2 <= span && piece * 2 * bytes <= 64) piece *= 2;
+  std::vector<int64_t> starts;
+  for (int64_t at = 0; at + piece <= span; at += piece) starts.push_back(at);
+  if (starts.back() + piece < span) starts.push_back(span - piece);
+  auto *pieceType = llvm::FixedVectorType::get(type, static_cast<unsigned>(piece));
+  std::vector<llvm::Value *> loaded;
+  for (int64_t at : starts)
+    loaded.push_back(
+        ir_.CreateAlignedLoad(pieceType, elementPtr(type, base, ir_.CreateAdd(index, constI64(at))),
+                              llvm::Align(static_cast<uint64_t>(bytes))));
+  auto source = [&](int64_t e) {
+    for (size_t k = starts.size(); k-- > 0;)
+      if (e >= starts[k] && e < starts[k] + piece) return std::make_pair(k, e - starts[k]);
+    fail("internal error: strided load element {} outside its pieces", e);
+  };
+  if (loaded.size() == 1) {
+    std::vector<int> pick;
+    for (int64_t l = 0; l < lanes; ++l) pick.push_back(static_cast<int>(l * stride));
+    if (lanes == piece && stride == 1) return loaded[0];
+    return ir_.CreateShuffleVector(loaded[0], pick);
+  }
+  // Concatenate the pieces pairwise into one vector, then pick the lanes.
+  std::vector<llvm::Value *> level = loaded;
+  int64_t width = piece;
+  while (level.size() > 1) {
+    std::vector<llvm::Value *> next;
+    for (size_t i = 0; i < level.size(); i += 2) {
+      llvm::Value *second =
+          i + 1 < level.size() ? level[i + 1] : llvm::Constant::getNullValue(level[i]->getType());
+      std::vector<int> both;
+      for (int64_t j = 0; j < 2 * width; ++j) both.push_back(static_cast<int>(j));
+      next.push_back(ir_.CreateShuffleVector(level[i], second, both));
+    }
+    level = next;
+    width *= 2;
+  }
+  std::vector<int> pick;
+  for (int64_t l = 0; l < lanes; ++l) {
+    auto [k, offset] = source(l * stride);
+    pick.push_back(static_cast<int>(static_cast<int64_t>(k) * piece + offset));
+  }
+  return ir_.CreateShuffleVector(level[0], pick);
+}
+
 void LoopBuilder::copyBytes(llvm::Value *dst, llvm::Value *src, int64_t bytes) {
   if (bytes <= 0) return;
   ir_.CreateMemCpy(dst, llvm::MaybeAlign(1), src, llvm::MaybeAlign(1), constI64(bytes));

@@ -83,6 +83,11 @@ public:
   llvm::Value *stackBuffer(llvm::Type *type, int64_t count, const std::string &what);
   static constexpr int64_t kMaxStackBytes = int64_t{256} << 10;
   void copyBytes(llvm::Value *dst, llvm::Value *src, int64_t bytes);
+  // The vector <lanes x type> of base[index + l * stride], l < lanes, reading only the elements
+  // from base[index] to base[index + (lanes - 1) * stride] (nothing past the last one): loads of
+  // power-of-two width, then one shuffle.
+  llvm::Value *loadStrided(llvm::Type *type, llvm::Value *base, llvm::Value *index, int64_t lanes,
+                           int64_t stride);
 
   // ---- integer values ----
   // Sign- or zero-extends (or truncates) a value stored as `from` to the integer `type`.
