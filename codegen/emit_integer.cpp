@@ -411,18 +411,7 @@ void emitConvIntegerBlocked(const KernelRequest &request, llvm::Function &functi
   // otherwise the first tap's lanes, then the second's).
   Value *window = b.stackBuffer(element, words * perWord * lanes, request.op.describe());
 
-  // Output columns every kernel column reads inside the row: the interior.
-  int64_t interiorLo = 0, interiorHi = out[1];
-  for (int64_t j = 0; j < kw; ++j) {
-    int64_t offset = j * g.dilations[1] - g.padsBegin[1];
-    int64_t lo = offset >= 0 ? 0 : (-offset + g.strides[1] - 1) / g.strides[1];
-    int64_t hi = width - 1 - offset < 0 ? 0 : (width - 1 - offset) / g.strides[1] + 1;
-    interiorLo = std::max(interiorLo, lo);
-    interiorHi = std::min(interiorHi, hi);
-  }
-  bool vectorized = interiorHi - interiorLo >= lanes;
-  if (!vectorized) interiorLo = interiorHi = 0;
-  int64_t segments = vectorized ? (interiorHi - interiorLo + lanes - 1) / lanes : 0;
+  RowSegments segments = rowSegments(g, width, out[1], lanes);
 
   auto rowOf = [&](Value *n, Value *oh, int64_t c, int64_t i, Value *&inside) {
     Value *ih = ir.CreateAdd(ir.CreateMul(oh, b.constI64(g.strides[0])),
@@ -469,11 +458,8 @@ void emitConvIntegerBlocked(const KernelRequest &request, llvm::Function &functi
 
   b.loop(batch, [&](Value *n) {
     b.loop(out[0], [&](Value *oh) {
-      b.loop(segments, [&](Value *s) {
-        // The last segment ends at the interior's end, overlapping the one before.
-        Value *ow0 =
-            b.smin(ir.CreateAdd(b.constI64(interiorLo), ir.CreateMul(s, b.constI64(lanes))),
-                   b.constI64(interiorHi - lanes));
+      b.loop(segments.count, [&](Value *s) {
+        Value *ow0 = segments.start(b, s);
         for (int64_t p = 0; p < words; ++p) {
           std::vector<Value *> tapsOfWord;
           for (int64_t k = 0; k < perWord; ++k)
@@ -591,8 +577,8 @@ void emitConvIntegerBlocked(const KernelRequest &request, llvm::Function &functi
           });
         });
       };
-      scalarColumns(0, interiorLo);
-      scalarColumns(interiorHi, out[1]);
+      scalarColumns(0, segments.lo);
+      scalarColumns(segments.hi, out[1]);
     });
   });
   b.finish();

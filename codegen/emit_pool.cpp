@@ -130,14 +130,7 @@ void emitMaxPoolRowSegments(const KernelRequest &request, llvm::Function &functi
   llvm::Type *type = b.storageType(t);
   Value *low = lowest(b, t);
   auto larger = [&](Value *x, Value *y) { return ir.CreateSelect(greater(b, t, x, y), x, y); };
-  int64_t lo = 0, hi = outW;
-  for (int64_t j = 0; j < g.kernel[1]; ++j) {
-    int64_t offset = j * g.dilations[1] - g.padsBegin[1];
-    lo = std::max(lo, offset >= 0 ? 0 : (-offset + g.strides[1] - 1) / g.strides[1]);
-    hi = std::min(hi, width - 1 - offset < 0 ? 0 : (width - 1 - offset) / g.strides[1] + 1);
-  }
-  if (hi - lo < kPoolLanes) lo = hi = 0;
-  int64_t segments = hi > lo ? (hi - lo + kPoolLanes - 1) / kPoolLanes : 0;
+  RowSegments segments = rowSegments(g, width, outW, kPoolLanes);
   b.loop(w.planes, [&](Value *plane) {
     Value *inPlane = ir.CreateMul(plane, b.constI64(height * width));
     b.loop(outH, [&](Value *oh) {
@@ -151,10 +144,8 @@ void emitMaxPoolRowSegments(const KernelRequest &request, llvm::Function &functi
         return ir.CreateAdd(
             inPlane, ir.CreateMul(ir.CreateSelect(inside, ih, b.constI64(0)), b.constI64(width)));
       };
-      b.loop(segments, [&](Value *s) {
-        // The last segment ends at the interior's end, overlapping the one before.
-        Value *ow0 = b.smin(ir.CreateAdd(b.constI64(lo), ir.CreateMul(s, b.constI64(kPoolLanes))),
-                            b.constI64(hi - kPoolLanes));
+      b.loop(segments.count, [&](Value *s) {
+        Value *ow0 = segments.start(b, s);
         Value *best = ir.CreateVectorSplat(static_cast<unsigned>(kPoolLanes), low);
         for (int64_t i = 0; i < g.kernel[0]; ++i) {
           Value *inside = nullptr;
@@ -191,8 +182,8 @@ void emitMaxPoolRowSegments(const KernelRequest &request, llvm::Function &functi
           b.store(best, b.result(0), ir.CreateAdd(outRow, ow));
         });
       };
-      scalarColumns(0, lo);
-      scalarColumns(hi, outW);
+      scalarColumns(0, segments.lo);
+      scalarColumns(segments.hi, outW);
     });
   });
   b.finish();

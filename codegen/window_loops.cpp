@@ -1,5 +1,7 @@
 #include "codegen/window_loops.h"
 
+#include <algorithm>
+
 namespace qcc::codegen {
 
 using llvm::Value;
@@ -67,6 +69,28 @@ void WindowLoops::forEachTap(const std::function<void(const WindowTap &)> &body)
     });
   };
   level(0, {b_.constI64(0), ir.getTrue(), ir.getTrue(), b_.constI64(0), b_.constI64(0)});
+}
+
+RowSegments rowSegments(const WindowGeometry &g, int64_t width, int64_t outWidth, int64_t lanes) {
+  RowSegments r;
+  r.lanes = lanes;
+  int64_t lo = 0, hi = outWidth;
+  for (int64_t j = 0; j < g.kernel[1]; ++j) {
+    int64_t offset = j * g.dilations[1] - g.padsBegin[1];
+    lo = std::max(lo, offset >= 0 ? 0 : (-offset + g.strides[1] - 1) / g.strides[1]);
+    hi = std::min(hi, width - 1 - offset < 0 ? 0 : (width - 1 - offset) / g.strides[1] + 1);
+  }
+  if (hi - lo < lanes) return r;
+  r.lo = lo;
+  r.hi = hi;
+  r.count = (hi - lo + lanes - 1) / lanes;
+  return r;
+}
+
+llvm::Value *RowSegments::start(LoopBuilder &b, llvm::Value *s) const {
+  auto &ir = b.ir();
+  return b.smin(ir.CreateAdd(b.constI64(lo), ir.CreateMul(s, b.constI64(lanes))),
+                b.constI64(hi - lanes));
 }
 
 } // namespace qcc::codegen

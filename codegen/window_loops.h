@@ -36,4 +36,17 @@ private:
   std::vector<llvm::Value *> outIndex_;
 };
 
+// Segments of `lanes` consecutive output columns (of a 2-D window) whose windows read only
+// inside the row, for kernels that compute a segment as one vector: the interior [lo, hi) is
+// covered by `count` segments, the last one ending at hi and overlapping the one before. When
+// the interior is shorter than `lanes`, lo = hi = count = 0. Columns outside [lo, hi) are the
+// caller's to compute one by one.
+struct RowSegments {
+  int64_t lo = 0, hi = 0, count = 0;
+  int64_t lanes = 1;
+  // The first output column of segment `s` (an i64).
+  llvm::Value *start(LoopBuilder &b, llvm::Value *s) const;
+};
+RowSegments rowSegments(const WindowGeometry &g, int64_t width, int64_t outWidth, int64_t lanes);
+
 } // namespace qcc::codegen
