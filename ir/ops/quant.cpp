@@ -112,7 +112,7 @@ QParamMap::QParamMap(const Op &op, const Shape &data, const Shape &param, int64_
     return;
   }
   blockSize_ = blockSize;
-  paramDim_ = (dim_ + blockSize - 1) / blockSize;
+  paramDim_ = dim_ / blockSize + (dim_ % blockSize != 0 ? 1 : 0); // no overflow at huge sizes
   Shape expected = data;
   expected[static_cast<size_t>(axis)] = paramDim_;
   if (param != expected)
