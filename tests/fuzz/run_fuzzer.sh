@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# usage: run_fuzzer.sh FUZZER SECONDS WORK REGRESSIONS EXT SEED_FOLDER...
-# Runs the libFuzzer target FUZZER for SECONDS on a fresh corpus in WORK, seeded with every file
+# usage: run_fuzzer.sh FUZZER SECONDS RANDOM_SEED WORK REGRESSIONS EXT SEED_FOLDER...
+# Runs the libFuzzer target FUZZER for SECONDS with libFuzzer's -seed=RANDOM_SEED (0: random) on a fresh corpus in WORK, seeded with every file
 # in REGRESSIONS and every *.EXT file under the SEED_FOLDERs (absent folders are skipped). Fails
 # on any crash, sanitizer report, leak, one input taking over 10 seconds, or going over 2 GiB of
 # memory.
 set -euo pipefail
-fuzzer=$1 seconds=$2 work=$3 regressions=$4 ext=$5
-shift 5
+fuzzer=$1 seconds=$2 random_seed=$3 work=$4 regressions=$5 ext=$6
+shift 6
 rm -rf "$work"
 mkdir -p "$work/corpus" "$work/seeds" "$work/artifacts"
 count=0
@@ -20,5 +20,5 @@ add_seeds() { # FOLDER FIND-NAME-PATTERN
 add_seeds "$regressions" '*'
 for folder in "$@"; do add_seeds "$folder" "*.$ext"; done
 echo "$count seed inputs"
-exec "$fuzzer" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
+exec "$fuzzer" -seed="$random_seed" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
   -artifact_prefix="$work/artifacts/" "$work/corpus" "$work/seeds"
