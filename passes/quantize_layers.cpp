@@ -282,6 +282,31 @@ std::vector<double> errorFeedback(std::vector<double> h, int64_t k) {
 
 } // namespace
 
+Graph withoutQdq(const Graph &graph) {
+  Graph g = graph;
+  for (size_t i = 0; i < g.ops.size(); ++i) {
+    Op &op = g.ops[i];
+    if (op.kind != "dequantize_linear" || g.type(op.outputs[0]).dtype != DType::f32) continue;
+    const Op *q = g.definingOp(op.inputs[0]);
+    if (q && q->kind == "quantize_linear" && g.type(q->inputs[0]).dtype == DType::f32) {
+      // An activation's quantize/dequantize pair: the float value it approximates.
+      replaceAllUses(g, op.outputs[0], q->inputs[0]);
+      continue;
+    }
+    std::vector<const Tensor *> operands;
+    for (ValueId in : op.inputs)
+      if (in != kNoValue) operands.push_back(g.constantValue(in));
+    if (std::find(operands.begin(), operands.end(), nullptr) != operands.end()) continue;
+    // Dequantized constant weights: their float values.
+    Tensor value = evaluateOp(op, operands).at(0);
+    op.kind = "constant";
+    op.inputs.clear();
+    op.attrs = {{"value", std::move(value)}};
+  }
+  removeDeadOps(g);
+  return g;
+}
+
 std::vector<MacLayer> findMacLayers(const Graph &graph) {
   std::vector<MacLayer> layers;
   std::vector<int> uses = useCounts(graph);
@@ -378,7 +403,7 @@ Calibrator::observe(const Graph &g, const std::vector<size_t> &which,
 }
 
 Calibrator::Calibrator(const Graph &floatGraph, std::vector<std::vector<Tensor>> samples)
-    : graph_(floatGraph), layers_(findMacLayers(floatGraph)), samples_(std::move(samples)) {
+    : graph_(withoutQdq(floatGraph)), layers_(findMacLayers(graph_)), samples_(std::move(samples)) {
   if (samples_.empty()) fail("calibration needs at least one sample");
   std::vector<size_t> all(layers_.size());
   for (size_t l = 0; l < all.size(); ++l) all[l] = l;

@@ -62,6 +62,11 @@ struct MacLayer {
 // weight operand is a constant and whose input is not already quantized.
 std::vector<MacLayer> findMacLayers(const Graph &graph);
 
+// `graph` with its QDQ quantization undone, so that an int8 QDQ model can be quantized again:
+// dequantize_linear of constants becomes float constants, and a quantize_linear ->
+// dequantize_linear pair on an activation becomes the float value it approximates.
+Graph withoutQdq(const Graph &graph);
+
 // What calibration learns about one layer for one precision choice.
 struct LayerQuantization {
   LayerPrecision precision;
@@ -79,7 +84,8 @@ struct LayerQuantization {
 // quantized.
 class Calibrator {
 public:
-  // `samples`: inputs in graph-input order, one vector per sample.
+  // `samples`: inputs in graph-input order, one vector per sample. An int8 QDQ model is first
+  // taken back to float (withoutQdq).
   Calibrator(const Graph &floatGraph, std::vector<std::vector<Tensor>> samples);
 
   const Graph &floatGraph() const { return graph_; }

@@ -3,6 +3,7 @@
 #include "codegen/jit.h"
 #include "frontend/onnx_import.h"
 #include "ir/error.h"
+#include "tools/qcc/bits_flags.h"
 #include "tools/qcc/codegen_flags.h"
 #include "tools/qcc/commands.h"
 
@@ -97,6 +98,7 @@ Command benchCommand() {
       .maxPositional = 1,
   };
   for (OptionSpec &option : importOptionSpecs()) spec.options.push_back(option);
+  for (OptionSpec &option : bitsOptionSpecs()) spec.options.push_back(option);
   return {spec, [spec](const ParsedArgs &args) {
             if (args.positional.empty())
               throw UsageError(fmt::format("'qcc bench' needs {}", spec.synopsis));
@@ -105,7 +107,7 @@ Command benchCommand() {
             int64_t iterations = countOption(args, "iterations", 50, 1);
             int64_t warmup = countOption(args, "warmup", 5, 0);
             auto seed = static_cast<uint64_t>(countOption(args, "seed", 0, 0));
-            Graph graph = importOnnxFile(model, importOptionsFrom(args));
+            Graph graph = importModel(model, args, target);
             lowerForCodegen(graph, args, target, stderr);
             CompiledGraph code(graph, target);
 

@@ -2,6 +2,7 @@
 #include "codegen/artifact.h"
 #include "frontend/onnx_import.h"
 #include "ir/printer.h"
+#include "tools/qcc/bits_flags.h"
 #include "tools/qcc/codegen_flags.h"
 #include "tools/qcc/commands.h"
 
@@ -82,6 +83,7 @@ Command compileCommand() {
   };
   for (OptionSpec &option : codegenOptionSpecs("stdout")) spec.options.push_back(option);
   for (OptionSpec &option : importOptionSpecs()) spec.options.push_back(option);
+  for (OptionSpec &option : bitsOptionSpecs()) spec.options.push_back(option);
   Command command{
       spec, [spec](const ParsedArgs &args) {
         if (args.positional.empty())
@@ -96,7 +98,7 @@ Command compileCommand() {
                                             : std::filesystem::path("lib" + name + ".a");
         std::filesystem::path folder = library.parent_path();
 
-        Graph graph = importOnnxFile(model, importOptionsFrom(args));
+        Graph graph = importModel(model, args, targetName);
         lowerForCodegen(graph, args, targetName, stdout);
         ArtifactRequest request;
         request.library = emit.library;

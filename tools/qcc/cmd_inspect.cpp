@@ -1,6 +1,7 @@
 // qcc inspect: import a model, take it to an IR level through the pass pipeline and print it.
 #include "frontend/onnx_import.h"
 #include "ir/printer.h"
+#include "tools/qcc/bits_flags.h"
 #include "tools/qcc/commands.h"
 #include "tools/qcc/pipeline_flags.h"
 
@@ -20,13 +21,14 @@ Command inspectCommand() {
       .maxPositional = 1,
   };
   for (OptionSpec &option : importOptionSpecs()) spec.options.push_back(option);
+  for (OptionSpec &option : bitsOptionSpecs()) spec.options.push_back(option);
   spec.options.push_back(
       {"full", "", "print every constant in full (text that qcc-opt can parse back)", false});
   return {spec, [spec](const ParsedArgs &args) {
             if (printPipelineIfAsked(args)) return 0;
             const std::string &model = modelArgument(spec, args);
             checkPipelineFlags(args);
-            Graph graph = importOnnxFile(model, importOptionsFrom(args));
+            Graph graph = importModel(model, args);
             PrintOptions print;
             print.elideLargeConstants = !args.has("full");
             runPipeline(graph, args, stdout, print);

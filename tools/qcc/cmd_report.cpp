@@ -10,6 +10,8 @@
 #include "ir/op_registry.h"
 #include "passes/pass_registry.h"
 #include "passes/pipeline.h"
+#include "tools/qcc/bits_flags.h"
+#include "tools/qcc/bits_report.h"
 #include "tools/qcc/codegen_flags.h"
 #include "tools/qcc/commands.h"
 #include "tools/qcc/pipeline_flags.h"
@@ -384,7 +386,10 @@ Command reportCommand() {
       .summary = "Per-layer report of a model at an IR level: shapes, kernel, bits and encodings,\n"
                  "MACs, BOPs, weight bytes, arena placement; totals; arena vs its lower bound.",
       .options = {{"level", "LEVEL", "IR level: import, quantized (default), lowered", false},
-                  {"format", "FORMAT", "output format: text (default), json", false},
+                  {"format", "FORMAT",
+                   "output format: text (default), json, html (a page with --bits=auto's budget "
+                   "sweep plot)",
+                   false},
                   {"target", "T",
                    fmt::format("also compile for target T ({}) and report the flash and RAM the "
                                "code takes; implies --level=lowered",
@@ -394,42 +399,68 @@ Command reportCommand() {
       .maxPositional = 1,
   };
   for (OptionSpec &option : importOptionSpecs()) spec.options.push_back(option);
-  return {spec, [](const ParsedArgs &args) {
-            std::optional<std::string> target;
-            if (args.has("target")) target = targetOption(args);
-            Level level = levelOption(args, target ? kLoweredLevel : kQuantizedLevel);
-            if (target && level != kLoweredLevel)
-              throw UsageError("--target: the footprint is computed at the lowered level");
-            std::string format = args.get("format", "text");
-            if (format != "text" && format != "json")
-              throw UsageError(
-                  fmt::format("--format: unknown format '{}' (available: text, json)", format));
-            Graph graph = importOnnxFile(args.positional[0], importOptionsFrom(args));
-            PassManager pm;
-            PassOptions options;
-            if (target) options.target = *target;
-            addPipeline(pm, level, options);
-            std::vector<std::string> passes = pipelinePasses(level);
-            if (passes.empty() || passes.back() != "plan_memory")
-              pm.add(PassRegistry::instance().create("plan_memory"));
-            pm.run(graph, kImportLevel);
-            Report report = buildReport(graph, planMemory(graph));
-            report.model = args.positional[0];
-            report.level = std::string(levelName(level));
-            if (target) {
-              ArtifactRequest request;
-              request.library = false;
-              request.header = false;
-              request.object = true;
-              std::string name =
-                  cIdentifier(std::filesystem::path(args.positional[0]).stem().string());
-              Artifact artifact = buildArtifact(graph, name, resolveTarget(*target), request);
-              report.target = *target;
-              report.footprint = objectFootprint(artifact.object, artifact.arenaBytes);
-            }
-            fmt::print("{}", format == "json" ? jsonReport(report) : textReport(report));
-            return 0;
-          }};
+  for (OptionSpec &option : bitsOptionSpecs()) spec.options.push_back(option);
+  return {
+      spec, [](const ParsedArgs &args) {
+        std::optional<std::string> target;
+        if (args.has("target")) target = targetOption(args);
+        Level level = levelOption(args, target ? kLoweredLevel : kQuantizedLevel);
+        if (target && level != kLoweredLevel)
+          throw UsageError("--target: the footprint is computed at the lowered level");
+        std::string format = args.get("format", "text");
+        if (format != "text" && format != "json" && format != "html")
+          throw UsageError(
+              fmt::format("--format: unknown format '{}' (available: text, json, html)", format));
+        std::optional<BitwidthRequest> bits =
+            bitsRequest(args, target ? *target : std::string("native"));
+        Graph graph = importOnnxFile(args.positional[0], importOptionsFrom(args));
+        std::optional<BitwidthResult> chosen;
+        std::vector<SweepPoint> sweep;
+        if (bits) {
+          Calibrator calibrator(graph, calibrationSamples(graph, readNpy(args.get("calib"))));
+          chosen = chooseBitwidths(calibrator, *bits);
+          if (format == "html" && bits->automatic)
+            sweep = sweepBudgets(calibrator, *bits, *chosen, sweepBudgetsFor(*chosen, *bits));
+          graph = chosen->graph;
+        }
+        PassManager pm;
+        PassOptions options;
+        if (target) options.target = *target;
+        addPipeline(pm, level, options);
+        std::vector<std::string> passes = pipelinePasses(level);
+        if (passes.empty() || passes.back() != "plan_memory")
+          pm.add(PassRegistry::instance().create("plan_memory"));
+        pm.run(graph, kImportLevel);
+        Report report = buildReport(graph, planMemory(graph));
+        report.model = args.positional[0];
+        report.level = std::string(levelName(level));
+        if (target) {
+          ArtifactRequest request;
+          request.library = false;
+          request.header = false;
+          request.object = true;
+          std::string name = cIdentifier(std::filesystem::path(args.positional[0]).stem().string());
+          Artifact artifact = buildArtifact(graph, name, resolveTarget(*target), request);
+          report.target = *target;
+          report.footprint = objectFootprint(artifact.object, artifact.arenaBytes);
+        }
+        if (format == "html") {
+          fmt::print("{}", htmlReport(args.positional[0], textReport(report),
+                                      chosen ? &*chosen : nullptr, bits ? &*bits : nullptr, sweep));
+        } else if (format == "json") {
+          std::string json = jsonReport(report);
+          if (chosen) {
+            // One more key in the top-level object.
+            size_t close = json.rfind('}');
+            json = json.substr(0, close) + ", \"bitwidths\": " + bitsJson(*chosen, *bits) +
+                   json.substr(close);
+          }
+          fmt::print("{}", json);
+        } else {
+          fmt::print("{}", textReport(report) + (chosen ? bitsText(*chosen, *bits) : ""));
+        }
+        return 0;
+      }};
 }
 
 } // namespace qcc::cli

@@ -5,6 +5,7 @@
 #include "ir/interpreter.h"
 #include "ir/npy.h"
 #include "tools/qcc/codegen_flags.h"
+#include "tools/qcc/bits_flags.h"
 #include "tools/qcc/commands.h"
 #include "tools/qcc/pipeline_flags.h"
 
@@ -29,6 +30,7 @@ Command runCommand() {
   };
   for (OptionSpec &option : pipelineOptionSpecs("stderr")) spec.options.push_back(option);
   for (OptionSpec &option : importOptionSpecs()) spec.options.push_back(option);
+  for (OptionSpec &option : bitsOptionSpecs()) spec.options.push_back(option);
   return {spec, [spec](const ParsedArgs &args) {
             if (printPipelineIfAsked(args)) return 0;
             const std::string &model = modelArgument(spec, args);
@@ -42,7 +44,7 @@ Command runCommand() {
               checkCodegenFlags(args);
             else
               checkPipelineFlags(args);
-            Graph graph = importOnnxFile(model, importOptionsFrom(args));
+            Graph graph = importModel(model, args);
             const auto &inputPaths = args.all("input");
             const auto &outputPaths = args.all("output");
             if (inputPaths.size() != graph.inputs.size())

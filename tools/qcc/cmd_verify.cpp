@@ -6,6 +6,7 @@
 #include "ir/interpreter.h"
 #include "ir/npy.h"
 #include "tools/qcc/codegen_flags.h"
+#include "tools/qcc/bits_flags.h"
 #include "tools/qcc/commands.h"
 
 #include <charconv>
@@ -122,13 +123,14 @@ Command verifyCommand() {
   };
   for (OptionSpec &option : codegenOptionSpecs("stderr")) spec.options.push_back(option);
   for (OptionSpec &option : importOptionSpecs()) spec.options.push_back(option);
+  for (OptionSpec &option : bitsOptionSpecs()) spec.options.push_back(option);
   return {spec, [spec](const ParsedArgs &args) {
             if (args.positional.empty())
               throw UsageError(fmt::format("'qcc verify' needs {}", spec.synopsis));
             const std::string &model = args.positional[0];
             uint64_t seed = seedOption(args);
             checkCodegenFlags(args);
-            Graph graph = importOnnxFile(model, importOptionsFrom(args));
+            Graph graph = importModel(model, args);
             const auto &inputPaths = args.all("input");
             if (!inputPaths.empty() && inputPaths.size() != graph.inputs.size())
               throw UsageError(fmt::format("the model has {} inputs, {} --input given",
