@@ -154,8 +154,9 @@ def family_peak(family, peaks):
 
 # ---------------------------------------------------------------- end to end
 
-def qcc_bench(qcc, model, runs, warmup):
-    out, _ = run([qcc, "bench", model, "--iterations", str(runs), "--warmup", str(warmup)])
+def qcc_bench(qcc, model, runs, warmup, threads=1):
+    out, _ = run([qcc, "bench", model, "--iterations", str(runs), "--warmup", str(warmup),
+                  "--threads", str(threads)])
     return json.loads(out.strip().splitlines()[-1])
 
 
@@ -256,6 +257,8 @@ def main():
     e2e = {}
     for net, _ in NETWORKS:
         e2e[net] = {"qcc": qcc_bench(qcc, os.path.join(models, net + "_w1a1.onnx"), runs, warmup)}
+        e2e[net]["qcc_2t"] = qcc_bench(qcc, os.path.join(models, net + "_w1a1.onnx"), runs, warmup,
+                                       threads=2)
         for twin in ["float", "int8_qdq"]:
             e2e[net][twin] = ort_bench(os.path.join(models, "%s_%s.onnx" % (net, twin)), runs,
                                        warmup)
@@ -377,6 +380,21 @@ def main():
             "%.1fx" % sf if sf else "-", "%.1fx" % si if si else "-"))
     w("")
 
+    w("### Two threads\n")
+    w("`qcc bench MODEL_w1a1.onnx --threads=2`: the library's `NAME_run_parallel` on a pool of two "
+      "threads (runtime/qcc_thread_pool.h), layers of at least 2^23 bit operations split in two "
+      "(docs/codegen.md, \"Running on several threads\"); same runs as above. The machine has "
+      "%d logical cores.\n" % (os.cpu_count() or 0))
+    w("| network | 1 thread | 2 threads | split layers | speedup 1 -> 2 |")
+    w("|---|---|---|---|---|")
+    scaling = {}
+    for net, title in NETWORKS:
+        one, two = e2e[net]["qcc"], e2e[net]["qcc_2t"]
+        scaling[net] = one["median_us"] / two["median_us"]
+        w("| %s | %s | %s | %d | %.2fx |" % (title, lat(one), lat(two), two["split_layers"],
+                                            scaling[net]))
+    w("")
+
     w("## Compile time, memory, sizes\n")
     w("`qcc compile MODEL_w1a1.onnx` (target native) under `/usr/bin/time` (wall time, user + "
       "system CPU time, peak RSS); arena "
@@ -423,12 +441,8 @@ def main():
     c = comp["resnet18"]
     w("| `qcc compile` ResNet-18 < 5 s, < 1 GiB RSS | %.2f s, %.0f MiB | %s |"
       % (c["seconds"], c["rss_mib"], status(c["seconds"] < 5 and c["rss_mib"] < 1024)))
-    help_text, _ = run([qcc, "compile", "--help"])
-    if "--threads" not in help_text:
-        w("| multi-threading (`--threads N`), 1 -> 2 threads | qcc has no `--threads` yet "
-          "| **not met** |")
-    else:
-        w("| multi-threading (`--threads N`), 1 -> 2 threads | not measured by run.py yet | n/a |")
+    w("| multi-threading (`--threads N`), 1 -> 2 threads reported | %s | met |" % ", ".join(
+        "%s %.2fx" % (title, scaling[net]) for net, title in NETWORKS))
     w("")
 
     with open(args.out, "w") as f:

@@ -2,7 +2,9 @@
 #
 # Compiles MODEL with `qcc compile` when the project is built (again whenever the model file or
 # the qcc executable changes) and defines <target>, an imported static library: link it and
-# include "<name>.h" (the C API of docs/codegen.md, prefix <name>). TARGET_ARCH is qcc's --target
+# include "<name>.h" (the C API of docs/codegen.md, prefix <name>), and with qcc::runtime (from
+# find_package(qcc)) the runtime headers, e.g. "qcc_thread_pool.h" for a model compiled with
+# OPTIONS --threads=N (then also link Threads::Threads). TARGET_ARCH is qcc's --target
 # (default native: the build machine's CPU); OPTIONS are passed to `qcc compile` as they are,
 # e.g. OPTIONS --dim batch=1. The outputs are written to
 # ${CMAKE_CURRENT_BINARY_DIR}/qcc/<target>/lib<name>.a and <name>.h.
@@ -42,5 +44,8 @@ function(qcc_add_model target)
   add_library(${target} STATIC IMPORTED GLOBAL)
   set_target_properties(${target} PROPERTIES IMPORTED_LOCATION "${library}"
                                              INTERFACE_INCLUDE_DIRECTORIES "${dir}")
+  if(TARGET qcc::runtime)
+    set_target_properties(${target} PROPERTIES INTERFACE_LINK_LIBRARIES qcc::runtime)
+  endif()
   add_dependencies(${target} ${target}_qcc_compile)
 endfunction()

@@ -104,8 +104,8 @@ std::string archive(const std::string &object, const std::string &name) {
 } // namespace
 
 Artifact buildArtifact(const Graph &graph, const std::string &name, const CodegenTarget &target,
-                       const ArtifactRequest &request) {
-  return buildArtifact(graph, name, std::vector<CodegenTarget>{target}, request);
+                       const ArtifactRequest &request, const ParallelOptions &parallel) {
+  return buildArtifact(graph, name, std::vector<CodegenTarget>{target}, request, parallel);
 }
 
 std::vector<CodegenTarget> resolveTargetList(const std::string &list) {
@@ -133,18 +133,24 @@ std::vector<CodegenTarget> resolveTargetList(const std::string &list) {
 }
 
 Artifact buildArtifact(const Graph &graph, const std::string &name,
-                       const std::vector<CodegenTarget> &targets, const ArtifactRequest &request) {
+                       const std::vector<CodegenTarget> &targets, const ArtifactRequest &request,
+                       const ParallelOptions &parallel) {
   if (targets.empty()) fail("internal error: no target to compile for");
+  if (parallel.threads > 1 && targets.size() > 1)
+    fail("a library for several targets has no parallel entry point: compile it for one target "
+         "to use threads");
   const CodegenTarget &target = targets.front();
   std::unique_ptr<llvm::TargetMachine> machine = codegen::createTargetMachine(target);
   llvm::LLVMContext context;
-  codegen::BuiltModule built = targets.size() == 1
-                                   ? codegen::buildModule(graph, name, target, *machine, context)
-                                   : codegen::buildDispatchModule(graph, name, targets, context);
+  codegen::BuiltModule built =
+      targets.size() == 1
+          ? codegen::buildModule(graph, name, target, *machine, context, {}, parallel)
+          : codegen::buildDispatchModule(graph, name, targets, context);
   if (llvm::Triple(target.triple).getOS() == llvm::Triple::UnknownOS)
     dropUnwindTables(*built.module);
   Artifact artifact;
   artifact.arenaBytes = built.arenaBytes;
+  artifact.slicedOps = built.slicedOps;
   if (request.library || request.object) {
     std::string object = emitCode(*built.module, *machine, llvm::CodeGenFileType::ObjectFile);
     checkUndefinedSymbols(object, name, llvm::Triple(target.triple));
@@ -157,7 +163,8 @@ Artifact buildArtifact(const Graph &graph, const std::string &name,
     llvm::raw_string_ostream os(artifact.llvmIr);
     built.module->print(os, nullptr);
   }
-  if (request.header) artifact.header = cHeader(graph, name, built.arenaBytes, request.source);
+  if (request.header)
+    artifact.header = cHeader(graph, name, built.arenaBytes, request.source, parallel.threads);
   return artifact;
 }
 

@@ -5,7 +5,7 @@
 namespace qcc::codegen {
 namespace {
 
-void emitBinary(const KernelRequest &request, llvm::Function &function) {
+PopcountFormula binaryFormula(const KernelRequest &request) {
   for (size_t i = 0; i < 2; ++i) {
     const TensorType &t = request.operandType(i);
     if (!t.quant || t.quant->encoding != QEncoding::bipolar)
@@ -16,14 +16,22 @@ void emitBinary(const KernelRequest &request, llvm::Function &function) {
   PopcountFormula formula;
   formula.terms.push_back({-2, BitExpr::x(0) ^ BitExpr::w(0)});
   formula.perCode = 1;
-  emitPopcountMac(request, function, formula);
+  return formula;
+}
+
+void emitBinary(const KernelRequest &request, llvm::Function &function) {
+  emitPopcountMac(request, function, binaryFormula(request));
+}
+
+std::optional<KernelSlicing> sliceBinary(const KernelRequest &request) {
+  return popcountSlicing(request, binaryFormula(request));
 }
 
 } // namespace
 
 void registerBinaryKernels(KernelRegistry &registry) {
-  registry.add("binary_gemm", emitBinary);
-  registry.add("binary_conv", emitBinary);
+  registry.add("binary_gemm", emitBinary, sliceBinary);
+  registry.add("binary_conv", emitBinary, sliceBinary);
 }
 
 } // namespace qcc::codegen

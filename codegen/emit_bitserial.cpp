@@ -22,7 +22,7 @@ void addPlanesTimesBipolar(PopcountFormula &formula, const QuantInfo &planar, Bi
   }
 }
 
-void emitBitserial(const KernelRequest &request, llvm::Function &function) {
+PopcountFormula bitserialFormula(const KernelRequest &request) {
   const TensorType &x = request.operandType(0), &w = request.operandType(1);
   auto bipolar = [](const QuantInfo &q) { return q.encoding == QEncoding::bipolar; };
   if (!x.quant || !w.quant || !(isPlanar(*x.quant) || bipolar(*x.quant)) ||
@@ -43,14 +43,22 @@ void emitBitserial(const KernelRequest &request, llvm::Function &function) {
         formula.terms.push_back(
             {planeWeight(qx, i) * planeWeight(qw, j), BitExpr::x(i) & BitExpr::w(j)});
   }
-  emitPopcountMac(request, function, formula);
+  return formula;
+}
+
+void emitBitserial(const KernelRequest &request, llvm::Function &function) {
+  emitPopcountMac(request, function, bitserialFormula(request));
+}
+
+std::optional<KernelSlicing> sliceBitserial(const KernelRequest &request) {
+  return popcountSlicing(request, bitserialFormula(request));
 }
 
 } // namespace
 
 void registerBitserialKernels(KernelRegistry &registry) {
-  registry.add("bitserial_gemm", emitBitserial);
-  registry.add("bitserial_conv", emitBitserial);
+  registry.add("bitserial_gemm", emitBitserial, sliceBitserial);
+  registry.add("bitserial_conv", emitBitserial, sliceBitserial);
 }
 
 } // namespace qcc::codegen

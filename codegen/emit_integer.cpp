@@ -456,131 +456,140 @@ void emitConvIntegerBlocked(const KernelRequest &request, llvm::Function &functi
     return ir.CreateSelect(inside, centeredX, llvm::Constant::getNullValue(x16));
   };
 
-  b.loop(batch, [&](Value *n) {
-    b.loop(out[0], [&](Value *oh) {
-      b.loop(segments.count, [&](Value *s) {
-        Value *ow0 = segments.start(b, s);
-        for (int64_t p = 0; p < words; ++p) {
-          std::vector<Value *> tapsOfWord;
-          for (int64_t k = 0; k < perWord; ++k)
-            tapsOfWord.push_back(tapVector(n, oh, ow0, p * perWord + k));
-          // The word's taps side by side: [tap][lane] (k * lanes + l).
-          Value *joined = ir.CreateShuffleVector(tapsOfWord[0], tapsOfWord[1], [&] {
-            std::vector<int> all;
-            for (int64_t e = 0; e < 2 * lanes; ++e) all.push_back(static_cast<int>(e));
-            return all;
-          }());
-          if (perWord == 4) {
-            std::vector<int> all;
-            for (int64_t e = 0; e < 2 * lanes; ++e) all.push_back(static_cast<int>(e));
-            Value *rest = ir.CreateShuffleVector(tapsOfWord[2], tapsOfWord[3], all);
-            all.clear();
-            for (int64_t e = 0; e < 4 * lanes; ++e) all.push_back(static_cast<int>(e));
-            joined = ir.CreateShuffleVector(joined, rest, all);
-          }
-          // x86 interleaves the taps per position ([lane][tap]); widening multiplies read the
-          // taps' lanes as they are.
-          std::vector<int> order;
-          for (int64_t l = 0; l < lanes; ++l)
-            for (int64_t k = 0; k < perWord; ++k)
-              order.push_back(
-                  static_cast<int>(plan.pairMultiply ? k * lanes + l : l * perWord + k));
-          Value *interleaved = ir.CreateShuffleVector(joined, order);
-          ir.CreateAlignedStore(interleaved,
-                                b.elementPtr(element, window, b.constI64(p * perWord * lanes)),
-                                llvm::Align(1));
+  auto outputRow = [&](Value *n, Value *oh) {
+    b.loop(segments.count, [&](Value *s) {
+      Value *ow0 = segments.start(b, s);
+      for (int64_t p = 0; p < words; ++p) {
+        std::vector<Value *> tapsOfWord;
+        for (int64_t k = 0; k < perWord; ++k)
+          tapsOfWord.push_back(tapVector(n, oh, ow0, p * perWord + k));
+        // The word's taps side by side: [tap][lane] (k * lanes + l).
+        Value *joined = ir.CreateShuffleVector(tapsOfWord[0], tapsOfWord[1], [&] {
+          std::vector<int> all;
+          for (int64_t e = 0; e < 2 * lanes; ++e) all.push_back(static_cast<int>(e));
+          return all;
+        }());
+        if (perWord == 4) {
+          std::vector<int> all;
+          for (int64_t e = 0; e < 2 * lanes; ++e) all.push_back(static_cast<int>(e));
+          Value *rest = ir.CreateShuffleVector(tapsOfWord[2], tapsOfWord[3], all);
+          all.clear();
+          for (int64_t e = 0; e < 4 * lanes; ++e) all.push_back(static_cast<int>(e));
+          joined = ir.CreateShuffleVector(joined, rest, all);
         }
-        b.loop(blocks, [&](Value *blk) {
-          std::vector<Value *> acc(static_cast<size_t>(block), llvm::Constant::getNullValue(acc32));
-          for (int64_t p = 0; p < words; ++p) {
-            Value *xs = ir.CreateAlignedLoad(
-                pair16, b.elementPtr(element, window, b.constI64(p * perWord * lanes)),
-                llvm::Align(1));
-            Value *xa = nullptr, *xb = nullptr;
-            if (!plan.pairMultiply) {
-              std::vector<int> low, high;
-              for (int64_t l = 0; l < lanes; ++l) {
-                low.push_back(static_cast<int>(l));
-                high.push_back(static_cast<int>(lanes + l));
-              }
-              xa = ir.CreateSExt(ir.CreateShuffleVector(xs, low), acc32);
-              xb = ir.CreateSExt(ir.CreateShuffleVector(xs, high), acc32);
+        // x86 interleaves the taps per position ([lane][tap]); widening multiplies read the
+        // taps' lanes as they are.
+        std::vector<int> order;
+        for (int64_t l = 0; l < lanes; ++l)
+          for (int64_t k = 0; k < perWord; ++k)
+            order.push_back(static_cast<int>(plan.pairMultiply ? k * lanes + l : l * perWord + k));
+        Value *interleaved = ir.CreateShuffleVector(joined, order);
+        ir.CreateAlignedStore(interleaved,
+                              b.elementPtr(element, window, b.constI64(p * perWord * lanes)),
+                              llvm::Align(1));
+      }
+      b.loop(blocks, [&](Value *blk) {
+        std::vector<Value *> acc(static_cast<size_t>(block), llvm::Constant::getNullValue(acc32));
+        for (int64_t p = 0; p < words; ++p) {
+          Value *xs = ir.CreateAlignedLoad(
+              pair16, b.elementPtr(element, window, b.constI64(p * perWord * lanes)),
+              llvm::Align(1));
+          Value *xa = nullptr, *xb = nullptr;
+          if (!plan.pairMultiply) {
+            std::vector<int> low, high;
+            for (int64_t l = 0; l < lanes; ++l) {
+              low.push_back(static_cast<int>(l));
+              high.push_back(static_cast<int>(lanes + l));
             }
-            for (int64_t j = 0; j < block; ++j) {
-              Value *at = ir.CreateAdd(ir.CreateMul(blk, b.constI64(words * block)),
-                                       b.constI64(p * block + j));
-              Value *wp = b.load(b.i32(), pairTable, at);
-              Value *splat = ir.CreateVectorSplat(static_cast<unsigned>(lanes), wp);
-              Value *sum = nullptr;
-              if (plan.byteQuads) {
-                acc[static_cast<size_t>(j)] = ir.CreateIntrinsic(
-                    llvm::Intrinsic::x86_avx512_vpdpbusd_512, {},
-                    {acc[static_cast<size_t>(j)], ir.CreateBitCast(xs, acc32), splat});
-                continue;
-              } else if (plan.pairMultiply) {
-                llvm::Intrinsic::ID id = lanes == 16  ? llvm::Intrinsic::x86_avx512_pmaddw_d_512
-                                         : lanes == 8 ? llvm::Intrinsic::x86_avx2_pmadd_wd
-                                                      : llvm::Intrinsic::x86_sse2_pmadd_wd;
-                sum = ir.CreateIntrinsic(id, {}, {xs, ir.CreateBitCast(splat, pair16)});
-              } else {
-                Value *wa = ir.CreateAShr(ir.CreateShl(splat, 16), 16);
-                Value *wb = ir.CreateAShr(splat, 16);
-                sum = ir.CreateAdd(ir.CreateMul(xa, wa), ir.CreateMul(xb, wb));
-              }
-              acc[static_cast<size_t>(j)] = ir.CreateAdd(acc[static_cast<size_t>(j)], sum);
-            }
+            xa = ir.CreateSExt(ir.CreateShuffleVector(xs, low), acc32);
+            xb = ir.CreateSExt(ir.CreateShuffleVector(xs, high), acc32);
           }
           for (int64_t j = 0; j < block; ++j) {
-            Value *m = ir.CreateAdd(ir.CreateMul(blk, b.constI64(block)), b.constI64(j));
+            Value *at = ir.CreateAdd(ir.CreateMul(blk, b.constI64(words * block)),
+                                     b.constI64(p * block + j));
+            Value *wp = b.load(b.i32(), pairTable, at);
+            Value *splat = ir.CreateVectorSplat(static_cast<unsigned>(lanes), wp);
+            Value *sum = nullptr;
             if (plan.byteQuads) {
-              // sum (x' - zx) w = sum x' w - zx sum w, x' the window with zx in padding rows.
-              Value *sum = ir.CreateTrunc(b.load(b.i64(), sumsTable, m), b.i32());
-              Value *correction = ir.CreateMul(xZero32, sum);
-              acc[static_cast<size_t>(j)] =
-                  ir.CreateSub(acc[static_cast<size_t>(j)],
-                               ir.CreateVectorSplat(static_cast<unsigned>(lanes), correction));
+              acc[static_cast<size_t>(j)] = ir.CreateIntrinsic(
+                  llvm::Intrinsic::x86_avx512_vpdpbusd_512, {},
+                  {acc[static_cast<size_t>(j)], ir.CreateBitCast(xs, acc32), splat});
+              continue;
+            } else if (plan.pairMultiply) {
+              llvm::Intrinsic::ID id = lanes == 16  ? llvm::Intrinsic::x86_avx512_pmaddw_d_512
+                                       : lanes == 8 ? llvm::Intrinsic::x86_avx2_pmadd_wd
+                                                    : llvm::Intrinsic::x86_sse2_pmadd_wd;
+              sum = ir.CreateIntrinsic(id, {}, {xs, ir.CreateBitCast(splat, pair16)});
+            } else {
+              Value *wa = ir.CreateAShr(ir.CreateShl(splat, 16), 16);
+              Value *wb = ir.CreateAShr(splat, 16);
+              sum = ir.CreateAdd(ir.CreateMul(xa, wa), ir.CreateMul(xb, wb));
             }
-            auto store = [&] {
-              ir.CreateAlignedStore(acc[static_cast<size_t>(j)],
-                                    b.elementPtr(b.i32(), b.result(0), outputAt(n, m, oh, ow0)),
-                                    llvm::Align(4));
-            };
-            if (outputs % block == 0)
-              store();
-            else
-              b.ifThen(ir.CreateICmpULT(m, b.constI64(outputs)), store);
+            acc[static_cast<size_t>(j)] = ir.CreateAdd(acc[static_cast<size_t>(j)], sum);
           }
+        }
+        for (int64_t j = 0; j < block; ++j) {
+          Value *m = ir.CreateAdd(ir.CreateMul(blk, b.constI64(block)), b.constI64(j));
+          if (plan.byteQuads) {
+            // sum (x' - zx) w = sum x' w - zx sum w, x' the window with zx in padding rows.
+            Value *sum = ir.CreateTrunc(b.load(b.i64(), sumsTable, m), b.i32());
+            Value *correction = ir.CreateMul(xZero32, sum);
+            acc[static_cast<size_t>(j)] =
+                ir.CreateSub(acc[static_cast<size_t>(j)],
+                             ir.CreateVectorSplat(static_cast<unsigned>(lanes), correction));
+          }
+          auto store = [&] {
+            ir.CreateAlignedStore(acc[static_cast<size_t>(j)],
+                                  b.elementPtr(b.i32(), b.result(0), outputAt(n, m, oh, ow0)),
+                                  llvm::Align(4));
+          };
+          if (outputs % block == 0)
+            store();
+          else
+            b.ifThen(ir.CreateICmpULT(m, b.constI64(outputs)), store);
+        }
+      });
+    });
+    // Positions whose window crosses the left or right border: one output at a time.
+    auto scalarColumns = [&](int64_t from, int64_t to) {
+      b.loop(to - from, [&](Value *k) {
+        Value *ow = ir.CreateAdd(k, b.constI64(from));
+        b.loop(outputs, [&](Value *m) {
+          Value *total = llvm::Constant::getNullValue(b.i32());
+          for (int64_t r = 0; r < taps; ++r) {
+            int64_t c = r / (kh * kw), i = r / kw % kh, j = r % kw;
+            Value *insideRow = nullptr;
+            Value *row = rowOf(n, oh, c, i, insideRow);
+            Value *iw = ir.CreateAdd(ir.CreateMul(ow, b.constI64(g.strides[1])),
+                                     b.constI64(j * g.dilations[1] - g.padsBegin[1]));
+            Value *inside = ir.CreateAnd(insideRow, ir.CreateICmpULT(iw, b.constI64(width)));
+            Value *x = b.load(xStorage, b.operand(0),
+                              ir.CreateAdd(row, ir.CreateSelect(inside, iw, b.constI64(0))));
+            Value *xv = ir.CreateSub(
+                xSigned ? ir.CreateSExt(x, b.i32()) : ir.CreateZExt(x, b.i32()), xZero32);
+            xv = ir.CreateSelect(inside, xv, llvm::Constant::getNullValue(b.i32()));
+            Value *w = b.load(b.i32(), weights, ir.CreateAdd(m, b.constI64(r * outputs)));
+            total = ir.CreateAdd(total, ir.CreateMul(xv, w));
+          }
+          b.store(total, b.result(0), outputAt(n, m, oh, ow));
         });
       });
-      // Positions whose window crosses the left or right border: one output at a time.
-      auto scalarColumns = [&](int64_t from, int64_t to) {
-        b.loop(to - from, [&](Value *k) {
-          Value *ow = ir.CreateAdd(k, b.constI64(from));
-          b.loop(outputs, [&](Value *m) {
-            Value *total = llvm::Constant::getNullValue(b.i32());
-            for (int64_t r = 0; r < taps; ++r) {
-              int64_t c = r / (kh * kw), i = r / kw % kh, j = r % kw;
-              Value *insideRow = nullptr;
-              Value *row = rowOf(n, oh, c, i, insideRow);
-              Value *iw = ir.CreateAdd(ir.CreateMul(ow, b.constI64(g.strides[1])),
-                                       b.constI64(j * g.dilations[1] - g.padsBegin[1]));
-              Value *inside = ir.CreateAnd(insideRow, ir.CreateICmpULT(iw, b.constI64(width)));
-              Value *x = b.load(xStorage, b.operand(0),
-                                ir.CreateAdd(row, ir.CreateSelect(inside, iw, b.constI64(0))));
-              Value *xv = ir.CreateSub(
-                  xSigned ? ir.CreateSExt(x, b.i32()) : ir.CreateZExt(x, b.i32()), xZero32);
-              xv = ir.CreateSelect(inside, xv, llvm::Constant::getNullValue(b.i32()));
-              Value *w = b.load(b.i32(), weights, ir.CreateAdd(m, b.constI64(r * outputs)));
-              total = ir.CreateAdd(total, ir.CreateMul(xv, w));
-            }
-            b.store(total, b.result(0), outputAt(n, m, oh, ow));
-          });
-        });
-      };
-      scalarColumns(0, segments.lo);
-      scalarColumns(segments.hi, out[1]);
+    };
+    scalarColumns(0, segments.lo);
+    scalarColumns(segments.hi, out[1]);
+  };
+  if (request.sliced) {
+    // Units are output rows n * OH + oh; the slice is [first, end).
+    auto slice = static_cast<unsigned>(request.op.inputs.size() + 1);
+    Value *first = function.getArg(slice), *end = function.getArg(slice + 1);
+    b.loop(batch * out[0], [&](Value *unit) {
+      b.ifThen(ir.CreateAnd(ir.CreateICmpSGE(unit, first), ir.CreateICmpSLT(unit, end)), [&] {
+        outputRow(ir.CreateUDiv(unit, b.constI64(out[0])), ir.CreateURem(unit, b.constI64(out[0])));
+      });
     });
-  });
+  } else {
+    b.loop(batch, [&](Value *n) { b.loop(out[0], [&](Value *oh) { outputRow(n, oh); }); });
+  }
   b.finish();
 }
 
@@ -611,12 +620,15 @@ void emitConvInteger(const KernelRequest &request, llvm::Function &function) {
   int64_t taps = checkedNumel(kernel), inSize = checkedNumel(inSpatial);
   int64_t outSize = checkedNumel(outSpatial);
   int64_t filter = groupIn * taps; // reduction length
+  std::optional<std::vector<int64_t>> centered = centeredWeights(request, filter);
+  std::optional<BlockedConv> plan;
+  if (centered) plan = blockedConvPlan(request, geometry, group, *centered);
+  // sliceConvInteger slices the blocked form only.
+  if (request.sliced && (!plan || (groupOut < 8 && kernel[1] <= 16)))
+    fail("internal error: {}: this form of the kernel is not sliced", op.describe());
   if (kernel.size() == 2 && groupOut < 8 && kernel[1] <= 16 && request.resultType(0).numel() > 0)
     return emitConvIntegerRows(request, function, geometry, group);
-  std::optional<std::vector<int64_t>> centered = centeredWeights(request, filter);
-  if (centered)
-    if (auto plan = blockedConvPlan(request, geometry, group, *centered))
-      return emitConvIntegerBlocked(request, function, geometry, *centered, *plan);
+  if (plan) return emitConvIntegerBlocked(request, function, geometry, *centered, *plan);
   LoopBuilder b(request, function);
   auto &ir = b.ir();
   if (request.resultType(0).numel() == 0) {
@@ -702,6 +714,26 @@ void emitConvInteger(const KernelRequest &request, llvm::Function &function) {
     });
   });
   b.finish();
+}
+
+// Only the blocked convolution (e.g. a first layer over RGB, most of a binarized ResNet's
+// integer work) is sliced, by output rows.
+std::optional<KernelSlicing> sliceConvInteger(const KernelRequest &request) {
+  const Op &op = request.op;
+  const TensorType &xType = request.operandType(0);
+  const TensorType &wType = request.operandType(1);
+  if (xType.rank() != 4 || wType.rank() != 4) return std::nullopt;
+  int64_t group = op.getInt("group");
+  Shape kernel(wType.shape.begin() + 2, wType.shape.end());
+  WindowGeometry geometry = readWindowGeometry(op, kernel, false);
+  Shape out = geometry.outputShape({xType.shape[2], xType.shape[3]}, op.describe());
+  int64_t outputs = wType.shape[0], filter = xType.shape[1] / group * kernel[0] * kernel[1];
+  if (outputs / group < 8 && kernel[1] <= 16) return std::nullopt; // emitConvIntegerRows
+  std::optional<std::vector<int64_t>> centered = centeredWeights(request, filter);
+  if (!centered || !blockedConvPlan(request, geometry, group, *centered)) return std::nullopt;
+  int64_t macs = xType.shape[0] * outputs * out[0] * out[1] * filter;
+  int64_t bits = storageBytes(xType.dtype) * storageBytes(wType.dtype) * 64;
+  return KernelSlicing{xType.shape[0] * out[0], macs * bits};
 }
 
 // ---- matmul_integer ------------------------------------------------------------------------
@@ -885,7 +917,7 @@ void emitMatMulInteger(const KernelRequest &request, llvm::Function &function) {
 } // namespace
 
 void registerIntegerKernels(KernelRegistry &registry) {
-  registry.add("conv_integer", emitConvInteger);
+  registry.add("conv_integer", emitConvInteger, sliceConvInteger);
   registry.add("matmul_integer", emitMatMulInteger);
 }
 

@@ -7,7 +7,7 @@
 namespace qcc::codegen {
 namespace {
 
-void emitTernary(const KernelRequest &request, llvm::Function &function) {
+PopcountFormula ternaryFormula(const KernelRequest &request) {
   const TensorType &x = request.operandType(0), &w = request.operandType(1);
   auto ternary = [](const TensorType &t) {
     return t.quant && t.quant->encoding == QEncoding::ternary;
@@ -36,14 +36,22 @@ void emitTernary(const KernelRequest &request, llvm::Function &function) {
     formula.terms.push_back({2, mask & (sign ^ bits)});
     formula.terms.push_back({-1, mask});
   }
-  emitPopcountMac(request, function, formula);
+  return formula;
+}
+
+void emitTernary(const KernelRequest &request, llvm::Function &function) {
+  emitPopcountMac(request, function, ternaryFormula(request));
+}
+
+std::optional<KernelSlicing> sliceTernary(const KernelRequest &request) {
+  return popcountSlicing(request, ternaryFormula(request));
 }
 
 } // namespace
 
 void registerTernaryKernels(KernelRegistry &registry) {
-  registry.add("ternary_gemm", emitTernary);
-  registry.add("ternary_conv", emitTernary);
+  registry.add("ternary_gemm", emitTernary, sliceTernary);
+  registry.add("ternary_conv", emitTernary, sliceTernary);
 }
 
 } // namespace qcc::codegen

@@ -43,7 +43,7 @@ std::string describeValues(const Graph &graph, const std::vector<ValueId> &ids, 
 } // namespace
 
 std::string cHeader(const Graph &graph, const std::string &name, int64_t arenaBytes,
-                    const std::string &source) {
+                    const std::string &source, int threads) {
   std::string upper;
   for (char c : name) upper += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   std::string guard = "QCC_" + upper + "_H";
@@ -73,6 +73,31 @@ std::string cHeader(const Graph &graph, const std::string &name, int64_t arenaBy
       " * not 64-byte aligned. */\n";
   s += fmt::format(
       "int {}_run(const float *const *inputs, float *const *outputs, void *arena);\n\n", name);
+  if (threads > 1) {
+    // The same text as runtime/qcc_parallel.h's definition, under its include guard.
+    s +=
+        "#ifndef QCC_PARALLEL_H\n#define QCC_PARALLEL_H\n"
+        "/* How a parallel entry point hands work to the caller's threads (qcc's "
+        "runtime/qcc_parallel.h):\n"
+        " * for_each(ctx, task, arg, count) must call task(arg, i) once for every i in [0, "
+        "count),\n"
+        " * on any threads, and return when all calls have returned. */\n"
+        "typedef struct qcc_parallel {\n"
+        "  void (*for_each)(void *ctx, void (*task)(void *arg, int index), void *arg, int count);\n"
+        "  void *ctx;\n"
+        "} qcc_parallel;\n"
+        "#endif\n\n";
+    s += fmt::format(
+        "/* Runs the model as {0}_run does, with the same results bit for bit, and hands each\n"
+        " * large layer to par->for_each as up to 4 x {0}_THREADS tasks, for {0}_THREADS\n"
+        " * threads (runtime/qcc_thread_pool.h runs them on a thread pool). Returns what\n"
+        " * {0}_run returns, and 1 when par or par->for_each is NULL. */\n",
+        name);
+    s += fmt::format("#define {}_THREADS {}\n", name, threads);
+    s += fmt::format("int {}_run_parallel(const float *const *inputs, float *const *outputs, void "
+                     "*arena,\n    const qcc_parallel *par);\n\n",
+                     name);
+  }
   s += "#ifdef __cplusplus\n}\n#endif\n\n";
   s += fmt::format("#endif /* {} */\n", guard);
   return s;

@@ -22,6 +22,8 @@ namespace {
 
 constexpr const char *kJitName = "qcc_jit";
 using RunFunction = int (*)(const void *const *, void *const *, void *);
+using RunParallelFunction = int (*)(const void *const *, void *const *, void *,
+                                    const qcc_parallel *);
 
 std::string llvmMessage(llvm::Error error) {
   return llvm::toString(std::move(error));
@@ -53,12 +55,15 @@ bool hostRuns(const CodegenTarget &target) {
 struct CompiledGraph::State {
   std::unique_ptr<llvm::orc::LLJIT> jit;
   RunFunction run = nullptr;
+  RunParallelFunction runParallel = nullptr;
   int64_t arenaBytes = 0;
+  int slicedOps = 0;
   std::vector<TensorType> inputTypes, outputTypes;
   std::vector<std::string> inputNames;
 };
 
-CompiledGraph::CompiledGraph(const Graph &graph, const std::string &targetName)
+CompiledGraph::CompiledGraph(const Graph &graph, const std::string &targetName,
+                             const ParallelOptions &parallel)
     : state_(std::make_unique<State>()) {
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
@@ -67,8 +72,10 @@ CompiledGraph::CompiledGraph(const Graph &graph, const std::string &targetName)
     fail("this host ({}, {}) cannot run code for target {}", hostTriple(), hostCpu(), target.name);
   std::unique_ptr<llvm::TargetMachine> machine = codegen::createTargetMachine(target);
   auto context = std::make_unique<llvm::LLVMContext>();
-  codegen::BuiltModule built = codegen::buildModule(graph, kJitName, target, *machine, *context);
+  codegen::BuiltModule built =
+      codegen::buildModule(graph, kJitName, target, *machine, *context, {}, parallel);
   state_->arenaBytes = built.arenaBytes;
+  state_->slicedOps = built.slicedOps;
   for (ValueId v : graph.inputs) {
     state_->inputTypes.push_back(graph.type(v));
     state_->inputNames.push_back(graph.value(v).name);
@@ -89,6 +96,11 @@ CompiledGraph::CompiledGraph(const Graph &graph, const std::string &targetName)
   auto symbol = state_->jit->lookup(std::string(kJitName) + "_run");
   if (!symbol) fail("internal error: {}", llvmMessage(symbol.takeError()));
   state_->run = symbol->toPtr<RunFunction>();
+  if (parallel.threads > 1) {
+    auto entry = state_->jit->lookup(std::string(kJitName) + "_run_parallel");
+    if (!entry) fail("internal error: {}", llvmMessage(entry.takeError()));
+    state_->runParallel = entry->toPtr<RunParallelFunction>();
+  }
 }
 
 CompiledGraph::~CompiledGraph() = default;
@@ -97,11 +109,23 @@ int64_t CompiledGraph::arenaBytes() const {
   return state_->arenaBytes;
 }
 
+int CompiledGraph::slicedOps() const {
+  return state_->slicedOps;
+}
+
 int CompiledGraph::runRaw(const void *const *inputs, void *const *outputs, void *arena) const {
   return state_->run(inputs, outputs, arena);
 }
 
-std::vector<Tensor> CompiledGraph::run(const std::vector<Tensor> &inputs) const {
+int CompiledGraph::runParallelRaw(const void *const *inputs, void *const *outputs, void *arena,
+                                  const qcc_parallel *par) const {
+  if (!state_->runParallel)
+    fail("internal error: the graph was compiled without a parallel entry point");
+  return state_->runParallel(inputs, outputs, arena, par);
+}
+
+std::vector<Tensor> CompiledGraph::run(const std::vector<Tensor> &inputs,
+                                       const qcc_parallel *par) const {
   const State &s = *state_;
   if (inputs.size() != s.inputTypes.size())
     fail("the graph has {} inputs, {} given", s.inputTypes.size(), inputs.size());
@@ -123,7 +147,8 @@ std::vector<Tensor> CompiledGraph::run(const std::vector<Tensor> &inputs) const 
   void *arena = arenaStorage.data();
   size_t space = arenaStorage.size();
   std::align(static_cast<size_t>(kArenaAlignment), static_cast<size_t>(s.arenaBytes), arena, space);
-  int status = s.run(inputBuffers.data(), outputBuffers.data(), arena);
+  int status = par ? runParallelRaw(inputBuffers.data(), outputBuffers.data(), arena, par)
+                   : s.run(inputBuffers.data(), outputBuffers.data(), arena);
   if (status != 0) fail("internal error: the compiled graph returned {}", status);
   return outputs;
 }

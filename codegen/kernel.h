@@ -12,6 +12,12 @@
 // 64-byte aligned globals. The emitter fills the function body; it must compute exactly what the
 // op's `eval` in ir/ops computes (the interpreter is the oracle), and may specialise on shapes,
 // attributes and constant operands (weights, thresholds) as it likes.
+//
+// Sliced kernels (the parallel entry point, docs/codegen.md): a family may also report that an
+// op's work divides into independent units (e.g. output rows). Its kernel is then built, when
+// the builder asks for it (KernelRequest::sliced), with two more i64 parameters after the
+// results, [first, end) of those units, and computes exactly the result bytes of those units;
+// units write disjoint bytes, so slices may run at the same time on different threads.
 #pragma once
 
 #include "codegen/target.h"
@@ -19,6 +25,7 @@
 
 #include <llvm/IR/Function.h>
 #include <map>
+#include <optional>
 #include <string>
 
 namespace qcc::codegen {
@@ -28,6 +35,8 @@ struct KernelRequest {
   const Graph &graph;
   const Op &op;
   const CodegenTarget &target;
+  // The function has the two extra i64 parameters [first unit, end unit) (KernelSlicing).
+  bool sliced = false;
 
   const TensorType &operandType(size_t i) const { return graph.type(op.inputs.at(i)); }
   const TensorType &resultType(size_t i) const { return graph.type(op.outputs.at(i)); }
@@ -42,17 +51,28 @@ struct KernelRequest {
 // Fails with qcc::fail for an op configuration it cannot compile, naming the op.
 using KernelEmitter = void (*)(const KernelRequest &request, llvm::Function &function);
 
+// How an op's kernel divides into slices.
+struct KernelSlicing {
+  int64_t units = 0; // independent units of the result, e.g. output rows x channel blocks
+  int64_t work = 0;  // bit operations of the whole op: MACs x operand bits x operand bits
+};
+// The slicing of the op of `request`, or nullopt when its kernel computes it in one piece.
+using KernelSlicer = std::optional<KernelSlicing> (*)(const KernelRequest &request);
+
 class KernelRegistry {
 public:
   // The registry with every family's emitters (registered by the functions below).
   static const KernelRegistry &instance();
 
-  void add(const std::string &kind, KernelEmitter emitter);
+  void add(const std::string &kind, KernelEmitter emitter, KernelSlicer slicer = nullptr);
   // nullptr when no emitter compiles ops of `kind`.
   KernelEmitter find(const std::string &kind) const;
+  // nullptr when kernels of `kind` are not sliced.
+  KernelSlicer findSlicer(const std::string &kind) const;
 
 private:
   std::map<std::string, KernelEmitter> emitters_;
+  std::map<std::string, KernelSlicer> slicers_;
 };
 
 // One function per kernel family file.

@@ -80,11 +80,14 @@ constexpr int kRunMisalignedArena = 2;
 class ModuleBuilder {
 public:
   ModuleBuilder(const Graph &graph, const std::string &name, const CodegenTarget &target,
-                const ModuleExports &exports, llvm::TargetMachine &machine,
-                llvm::LLVMContext &context)
-      : graph_(graph), name_(name), target_(target), exports_(exports), machine_(machine),
-        context_(context), module_(std::make_unique<llvm::Module>(name, context)),
-        plan_(planMemory(graph)) {
+                const ModuleExports &exports, const ParallelOptions &parallel,
+                llvm::TargetMachine &machine, llvm::LLVMContext &context)
+      : graph_(graph), name_(name), target_(target), exports_(exports), parallel_(parallel),
+        machine_(machine), context_(context),
+        module_(std::make_unique<llvm::Module>(name, context)), plan_(planMemory(graph)),
+        units_(graph.ops.size(), 0) {
+    if (parallel.threads < 1)
+      fail("internal error: {} threads for the parallel entry point", parallel.threads);
     module_->setTargetTriple(machine.getTargetTriple().str());
     module_->setDataLayout(machine.createDataLayout());
     ptr_ = llvm::PointerType::getUnqual(context);
@@ -96,13 +99,16 @@ public:
     std::vector<llvm::Function *> kernels(graph_.ops.size(), nullptr);
     for (size_t i = 0; i < graph_.ops.size(); ++i)
       if (needsKernel(graph_.ops[i])) kernels[i] = emitKernel(i);
-    emitRun(kernels);
+    emitRun(kernels, false);
+    if (parallel_.threads > 1) emitRun(kernels, true);
     if (exports_.tables) emitTables();
     setTargetAttributes();
     optimize();
     checkArtifactModule(*module_, name_);
     int64_t arenaBytes = std::max(plan_.arenaBytes, kArenaAlignment);
-    return {std::move(module_), std::move(plan_), arenaBytes};
+    int sliced = static_cast<int>(
+        std::count_if(units_.begin(), units_.end(), [](int64_t units) { return units > 0; }));
+    return {std::move(module_), std::move(plan_), arenaBytes, sliced};
   }
 
 private:
@@ -119,11 +125,24 @@ private:
   // 64-byte aligned in the arena and in constants, caller buffers have no known alignment.
   bool isAligned(ValueId v) const { return graph_.constantValue(v) != nullptr || plan_.inArena(v); }
 
+  // The units of a sliced kernel for op `index`, or 0 when it runs in one piece.
+  int64_t sliceUnits(size_t index) const {
+    const Op &op = graph_.ops[index];
+    KernelSlicer slicer = KernelRegistry::instance().findSlicer(op.kind);
+    if (parallel_.threads < 2 || !slicer) return 0;
+    std::optional<KernelSlicing> slicing = slicer(KernelRequest{graph_, op, target_, false});
+    if (!slicing || slicing->units < parallel_.threads || slicing->work < parallel_.minWork)
+      return 0;
+    return slicing->units;
+  }
+
   llvm::Function *emitKernel(size_t index) {
     const Op &op = graph_.ops[index];
     size_t arity = op.inputs.size() + op.outputs.size();
-    auto *type = llvm::FunctionType::get(llvm::Type::getVoidTy(context_),
-                                         std::vector<llvm::Type *>(arity, ptr_), false);
+    units_[index] = sliceUnits(index);
+    std::vector<llvm::Type *> params(arity, ptr_);
+    if (units_[index] > 0) params.insert(params.end(), 2, llvm::Type::getInt64Ty(context_));
+    auto *type = llvm::FunctionType::get(llvm::Type::getVoidTy(context_), params, false);
     auto *function =
         llvm::Function::Create(type, llvm::GlobalValue::InternalLinkage,
                                fmt::format("{}_op{}_{}", name_, index, op.kind), module_.get());
@@ -144,7 +163,8 @@ private:
         function->addParamAttr(arg, llvm::Attribute::getWithAlignment(context_, kBufferAlign));
     }
     llvm::BasicBlock::Create(context_, "entry", function);
-    KernelRegistry::instance().find(op.kind)(KernelRequest{graph_, op, target_}, *function);
+    KernelRegistry::instance().find(op.kind)(KernelRequest{graph_, op, target_, units_[index] > 0},
+                                             *function);
     std::string problems;
     llvm::raw_string_ostream os(problems);
     if (llvm::verifyFunction(*function, &os))
@@ -169,11 +189,15 @@ private:
 
   // NAME_run(inputs, outputs, arena): checks its arguments, copies the inputs the arena holds,
   // calls the kernels in graph order with their buffers, and copies the outputs that were not
-  // computed in the caller's buffers.
-  void emitRun(const std::vector<llvm::Function *> &kernels) {
+  // computed in the caller's buffers. With `parallel`, NAME_run_parallel(inputs, outputs, arena,
+  // par) does the same but runs the sliced kernels through par->for_each.
+  void emitRun(const std::vector<llvm::Function *> &kernels, bool parallel) {
     auto *i32 = llvm::Type::getInt32Ty(context_);
-    auto *type = llvm::FunctionType::get(i32, {ptr_, ptr_, ptr_}, false);
+    std::vector<llvm::Type *> params{ptr_, ptr_, ptr_};
+    if (parallel) params.push_back(ptr_);
+    auto *type = llvm::FunctionType::get(i32, params, false);
     std::string symbol = exports_.runSymbol.empty() ? name_ + "_run" : exports_.runSymbol;
+    if (parallel) symbol += "_parallel";
     auto *run =
         llvm::Function::Create(type, llvm::GlobalValue::ExternalLinkage, symbol, module_.get());
     run->addFnAttr(llvm::Attribute::NoUnwind);
@@ -193,6 +217,14 @@ private:
     auto *misaligned = llvm::BasicBlock::Create(context_, "misaligned_arena", run);
     llvm::IRBuilder<> ir(entry);
     ir_ = &ir;
+    // The buffers of a sliced kernel, for its tasks: one array reused by every layer, as
+    // for_each returns only when the layer is done.
+    llvm::Value *taskArguments = nullptr;
+    if (parallel) {
+      size_t most = 1;
+      for (const Op &op : graph_.ops) most = std::max(most, op.inputs.size() + op.outputs.size());
+      taskArguments = ir.CreateAlloca(llvm::ArrayType::get(ptr_, most));
+    }
     auto checkNotNull = [&](llvm::Value *p, const char *what) {
       auto *next = llvm::BasicBlock::Create(context_, what, run);
       ir.CreateCondBr(ir.CreateIsNull(p), nullArgument, next);
@@ -208,8 +240,22 @@ private:
         into.push_back(p);
       }
     };
+    inputBuffers_.clear();
+    outputBuffers_.clear();
     loadPointers(inputs, graph_.inputs.size(), inputBuffers_, "inputs_ok");
     loadPointers(outputs, graph_.outputs.size(), outputBuffers_, "outputs_ok");
+    llvm::Value *forEach = nullptr, *forEachContext = nullptr;
+    if (parallel) {
+      // par: {for_each, ctx} (runtime/qcc_parallel.h).
+      llvm::Argument *par = run->getArg(3);
+      par->setName("par");
+      run->addParamAttr(3, llvm::Attribute::NoCapture);
+      run->addParamAttr(3, llvm::Attribute::ReadOnly);
+      checkNotNull(par, "par_ok");
+      forEach = ir.CreateLoad(ptr_, par);
+      checkNotNull(forEach, "for_each_ok");
+      forEachContext = ir.CreateLoad(ptr_, ir.CreateConstInBoundsGEP1_64(ptr_, par, 1));
+    }
     if (plan_.arenaBytes > 0) {
       checkNotNull(arena_, "arena_ok");
       auto *next = llvm::BasicBlock::Create(context_, "arena_aligned", run);
@@ -233,7 +279,20 @@ private:
       std::vector<llvm::Value *> args;
       for (ValueId v : op.inputs) args.push_back(pointerOf(v));
       for (ValueId v : op.outputs) args.push_back(pointerOf(v));
-      ir.CreateCall(kernels[i], args);
+      if (units_[i] == 0) {
+        ir.CreateCall(kernels[i], args);
+      } else if (!parallel) {
+        args.push_back(ir.getInt64(0));
+        args.push_back(ir.getInt64(static_cast<uint64_t>(units_[i])));
+        ir.CreateCall(kernels[i], args);
+      } else {
+        for (size_t a = 0; a < args.size(); ++a)
+          ir.CreateStore(args[a], ir.CreateConstInBoundsGEP1_64(ptr_, taskArguments, a));
+        auto *forEachType = llvm::FunctionType::get(ir.getVoidTy(), {ptr_, ptr_, ptr_, i32}, false);
+        ir.CreateCall(forEachType, forEach,
+                      {forEachContext, emitSliceTask(kernels[i], i, args.size()), taskArguments,
+                       ir.getInt32(static_cast<uint32_t>(sliceCount(i)))});
+      }
     }
     for (size_t j = 0; j < graph_.outputs.size(); ++j) {
       ValueId v = graph_.outputs[j];
@@ -246,6 +305,41 @@ private:
     ir.SetInsertPoint(misaligned);
     ir.CreateRet(llvm::ConstantInt::get(i32, kRunMisalignedArena));
     ir_ = nullptr;
+  }
+
+  // The tasks of a split layer: kSlicesPerThread per thread, as far as the units go, so that a
+  // thread the OS runs late or slowly holds up only a small part of the layer (the others take
+  // the remaining slices).
+  static constexpr int64_t kSlicesPerThread = 4;
+  int64_t sliceCount(size_t index) const {
+    return std::min(units_[index], kSlicesPerThread * parallel_.threads);
+  }
+
+  // The task of for_each for op `index`: void(ptr arg, i32 index), arg the kernel's `arity`
+  // buffer pointers; task `k` of `slices` computes the units [units * k / slices,
+  // units * (k + 1) / slices).
+  llvm::Function *emitSliceTask(llvm::Function *kernel, size_t index, size_t arity) {
+    auto *i64 = llvm::Type::getInt64Ty(context_);
+    auto *type =
+        llvm::FunctionType::get(llvm::Type::getVoidTy(context_), {ptr_, ir_->getInt32Ty()}, false);
+    auto *task = llvm::Function::Create(type, llvm::GlobalValue::InternalLinkage,
+                                        kernel->getName() + "_slice", module_.get());
+    task->addFnAttr(llvm::Attribute::NoUnwind);
+    llvm::IRBuilder<> b(llvm::BasicBlock::Create(context_, "entry", task));
+    std::vector<llvm::Value *> args;
+    for (size_t a = 0; a < arity; ++a)
+      args.push_back(b.CreateLoad(ptr_, b.CreateConstInBoundsGEP1_64(ptr_, task->getArg(0), a)));
+    auto units = static_cast<uint64_t>(units_[index]);
+    auto slices = static_cast<uint64_t>(sliceCount(index));
+    llvm::Value *slice = b.CreateSExt(task->getArg(1), i64);
+    auto bound = [&](llvm::Value *k) {
+      return b.CreateSDiv(b.CreateMul(k, b.getInt64(units)), b.getInt64(slices));
+    };
+    args.push_back(bound(slice));
+    args.push_back(bound(b.CreateAdd(slice, b.getInt64(1))));
+    b.CreateCall(kernel, args);
+    b.CreateRetVoid();
+    return task;
   }
 
   // A byte view's result holds its operand's bytes: nothing to do when the plan gave both the
@@ -366,6 +460,7 @@ private:
   const std::string &name_;
   const CodegenTarget &target_;
   const ModuleExports &exports_;
+  const ParallelOptions &parallel_;
   llvm::TargetMachine &machine_;
   llvm::LLVMContext &context_;
   std::unique_ptr<llvm::Module> module_;
@@ -373,6 +468,7 @@ private:
   llvm::PointerType *ptr_ = nullptr;
   llvm::IntegerType *sizeType_ = nullptr;
   std::map<ValueId, llvm::Constant *> constants_;
+  std::vector<int64_t> units_; // per op: the units of its sliced kernel, 0 when not sliced
   // Valid while emitRun builds NAME_run.
   llvm::IRBuilder<> *ir_ = nullptr;
   llvm::Value *arena_ = nullptr;
@@ -384,8 +480,8 @@ private:
 
 BuiltModule buildModule(const Graph &graph, const std::string &name, const CodegenTarget &target,
                         llvm::TargetMachine &machine, llvm::LLVMContext &context,
-                        const ModuleExports &exports) {
-  return ModuleBuilder(graph, name, target, exports, machine, context).build();
+                        const ModuleExports &exports, const ParallelOptions &parallel) {
+  return ModuleBuilder(graph, name, target, exports, parallel, machine, context).build();
 }
 
 void checkArtifactModule(const llvm::Module &module, const std::string &name) {

@@ -4,6 +4,7 @@
 // Only codegen includes this header.
 #pragma once
 
+#include "codegen/parallel.h"
 #include "codegen/target.h"
 #include "ir/graph.h"
 #include "ir/memory_plan.h"
@@ -26,6 +27,8 @@ struct BuiltModule {
   // Bytes of the arena NAME_run needs (NAME_ARENA_SIZE): the plan's, at least one alignment
   // unit so that a C caller can declare it as an array.
   int64_t arenaBytes = 0;
+  // Ops whose kernels NAME_run_parallel runs in slices (ParallelOptions).
+  int slicedOps = 0;
 };
 
 // What the module exports: by default NAME_run and the NAME_* tables. A library for several
@@ -41,7 +44,7 @@ struct ModuleExports {
 // the same module.
 BuiltModule buildModule(const Graph &graph, const std::string &name, const CodegenTarget &target,
                         llvm::TargetMachine &machine, llvm::LLVMContext &context,
-                        const ModuleExports &exports = {});
+                        const ModuleExports &exports = {}, const ParallelOptions &parallel = {});
 
 // The checks of the artifact's promises (DESIGN §7) on a finished module: valid IR, no writable
 // global, no call outside memcpy and memset.

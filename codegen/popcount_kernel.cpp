@@ -177,61 +177,21 @@ struct RangeValues {
   Value *begin, *end;
 };
 
-class MacKernel {
+// The kernel's plan without any code: the formula's terms by kind, the epilogue, the column
+// runs and the register blocking. Also what the slicing of an op (popcountSlicing) reads.
+class MacPlan {
 public:
-  MacKernel(const KernelRequest &request, llvm::Function &function, const PopcountFormula &formula);
-  void emit();
+  MacPlan(const KernelRequest &request, const PopcountFormula &formula);
+  // Slices of the kernel: (batch, group block, output row) triples, in loop order.
+  int64_t units() const { return shape_.batch * groupBlocks_ * shape_.outH; }
+  const MacShape &shape() const { return shape_; }
 
-private:
-  // ---- setup ----
+protected:
   void splitFormula(const PopcountFormula &formula);
   void chooseBlocking();
-  void chooseCounting();
   void readEpilogue();
-  llvm::GlobalVariable *constantTable(const std::vector<uint64_t> &words, const char *what);
-  template <typename T>
-  llvm::GlobalVariable *narrowTable(const std::vector<T> &values, const char *what);
-  // Loads kLanes table elements at `index` (in elements) as i64 lanes.
-  Value *loadLanes(llvm::GlobalVariable *table, Value *index);
-  void buildWeightTables(const Tensor &weights);
-  void buildThresholdTables(const Tensor &thresholds);
-  void buildTapTables();
-
-  // ---- code ----
-  Value *i64(int64_t v) { return b_.getInt64(static_cast<uint64_t>(v)); }
-  Value *entryAlloca(llvm::Type *type);
-  void loop(Value *begin, Value *end, int64_t step, const std::function<void(Value *)> &body);
-  void emitRow(Value *n, Value *groupBlock, Value *oh);
-  void emitBlock(Value *n, Value *groupBlock, Value *oh, RangeValues rows, Value *ow0,
-                 int64_t positions, RangeValues columns);
-  void emitTap(Value *n, Value *groupBlock, Value *ih, Value *ow0, int64_t positions, Value *kh,
-               Value *kw);
-  void emitWord(const std::vector<Value *> &xRows, Value *wRow, Value *word, int64_t positions);
-  Value *popcount(Value *bits);
-  Value *widenCounts(Value *counts);
-  Value *accumulator(size_t c, int64_t g, int64_t j, int64_t part) const;
-  void emitResult(Value *n, Value *group, Value *position, Value *dot);
-  void storeLanes(Value *n, Value *group, Value *position, Value *values, llvm::Type *element);
-  void storePackedBits(Value *n, Value *group, Value *position, Value *codes);
-  Value *thresholdCodes(Value *group, Value *dot);
-  void clearPackedTail();
 
   const KernelRequest &request_;
-  llvm::Function &function_;
-  llvm::LLVMContext &context_;
-  Builder b_;
-  llvm::Type *i64Type_;
-  llvm::FixedVectorType *laneType_;
-  // The vector terms' accumulators: <8 x i64> popcounts by default. On AArch64 the byte counts
-  // of cnt summed pairwise into <32 x i16> (cnt + uadalp: three instructions per 128 bits
-  // instead of widening every count to i64), widened once per block.
-  //
-  // With 64-bit words only (baseline x86-64) each lane is a scalar of its own, kLanes parts of
-  // type i64 per accumulator: popcnt on general registers instead of the SSSE3 nibble lookups
-  // LLVM would expand an i64 vector popcount into.
-  llvm::Type *countType_;
-  bool byteCounts_ = false;
-  int64_t parts_ = 1;
   MacShape shape_;
 
   std::vector<TermClass> classes_;
@@ -250,6 +210,60 @@ private:
   bool anyDescending_ = false;
   int outPlanes_ = 0;
   int64_t outWords_ = 0;
+};
+
+class MacKernel : private MacPlan {
+public:
+  MacKernel(const KernelRequest &request, llvm::Function &function, const PopcountFormula &formula);
+  void emit();
+
+private:
+  // ---- setup ----
+  void chooseCounting();
+  llvm::GlobalVariable *constantTable(const std::vector<uint64_t> &words, const char *what);
+  template <typename T>
+  llvm::GlobalVariable *narrowTable(const std::vector<T> &values, const char *what);
+  // Loads kLanes table elements at `index` (in elements) as i64 lanes.
+  Value *loadLanes(llvm::GlobalVariable *table, Value *index);
+  void buildWeightTables(const Tensor &weights);
+  void buildThresholdTables(const Tensor &thresholds);
+  void buildTapTables();
+
+  // ---- code ----
+  Value *i64(int64_t v) { return b_.getInt64(static_cast<uint64_t>(v)); }
+  Value *entryAlloca(llvm::Type *type);
+  void loop(Value *begin, Value *end, int64_t step, const std::function<void(Value *)> &body);
+  void emitUnit(Value *unit);
+  void emitRow(Value *n, Value *groupBlock, Value *oh);
+  void emitBlock(Value *n, Value *groupBlock, Value *oh, RangeValues rows, Value *ow0,
+                 int64_t positions, RangeValues columns);
+  void emitTap(Value *n, Value *groupBlock, Value *ih, Value *ow0, int64_t positions, Value *kh,
+               Value *kw);
+  void emitWord(const std::vector<Value *> &xRows, Value *wRow, Value *word, int64_t positions);
+  Value *popcount(Value *bits);
+  Value *widenCounts(Value *counts);
+  Value *accumulator(size_t c, int64_t g, int64_t j, int64_t part) const;
+  void emitResult(Value *n, Value *group, Value *position, Value *dot);
+  void storeLanes(Value *n, Value *group, Value *position, Value *values, llvm::Type *element);
+  void storePackedBits(Value *n, Value *group, Value *position, Value *codes);
+  Value *thresholdCodes(Value *group, Value *dot);
+  void clearPackedTail(Value *firstSite, int64_t sites);
+
+  llvm::Function &function_;
+  llvm::LLVMContext &context_;
+  Builder b_;
+  llvm::Type *i64Type_;
+  llvm::FixedVectorType *laneType_;
+  // The vector terms' accumulators: <8 x i64> popcounts by default. On AArch64 the byte counts
+  // of cnt summed pairwise into <32 x i16> (cnt + uadalp: three instructions per 128 bits
+  // instead of widening every count to i64), widened once per block.
+  //
+  // With 64-bit words only (baseline x86-64) each lane is a scalar of its own, kLanes parts of
+  // type i64 per accumulator: popcnt on general registers instead of the SSSE3 nibble lookups
+  // LLVM would expand an i64 vector popcount into.
+  llvm::Type *countType_;
+  bool byteCounts_ = false;
+  int64_t parts_ = 1;
 
   Value *x_ = nullptr, *result_ = nullptr;
   llvm::GlobalVariable *weights_ = nullptr, *weightTerms_ = nullptr, *thresholds_ = nullptr,
@@ -263,17 +277,8 @@ private:
   std::vector<Value *> xAccumulators_; // [position]
 };
 
-MacKernel::MacKernel(const KernelRequest &request, llvm::Function &function,
-                     const PopcountFormula &formula)
-    : request_(request), function_(function), context_(function.getContext()), b_(context_),
-      i64Type_(b_.getInt64Ty()), laneType_(llvm::FixedVectorType::get(i64Type_, kLanes)),
-      shape_(macShape(request)) {
-  const Op &op = request.op;
-  if (function.arg_size() != op.inputs.size() + 1)
-    fail("{}: kernel function has {} parameters for {} operands and 1 result", op.describe(),
-         function.arg_size(), op.inputs.size());
-  // Results never overlap operands, and operands are only read (kernel.h).
-  for (llvm::Argument &arg : function.args()) arg.addAttr(llvm::Attribute::NoAlias);
+MacPlan::MacPlan(const KernelRequest &request, const PopcountFormula &formula)
+    : request_(request), shape_(macShape(request)) {
   splitFormula(formula);
   readEpilogue();
   groups_ = (shape_.outputs + kLanes - 1) / kLanes;
@@ -294,6 +299,20 @@ MacKernel::MacKernel(const KernelRequest &request, llvm::Function &function,
       commonRows_.reset();
   }
   chooseBlocking();
+}
+
+MacKernel::MacKernel(const KernelRequest &request, llvm::Function &function,
+                     const PopcountFormula &formula)
+    : MacPlan(request, formula), function_(function), context_(function.getContext()), b_(context_),
+      i64Type_(b_.getInt64Ty()), laneType_(llvm::FixedVectorType::get(i64Type_, kLanes)) {
+  const Op &op = request.op;
+  size_t slice = request.sliced ? 2 : 0;
+  if (function.arg_size() != op.inputs.size() + 1 + slice)
+    fail("{}: kernel function has {} parameters for {} operands and 1 result", op.describe(),
+         function.arg_size(), op.inputs.size());
+  // Results never overlap operands, and operands are only read (kernel.h).
+  for (llvm::Argument &arg : function.args())
+    if (arg.getType()->isPointerTy()) arg.addAttr(llvm::Attribute::NoAlias);
   chooseCounting();
   const Tensor *weights = request.constant(1);
   if (!weights) fail("{}: cannot compile: the weights operand must be a constant", op.describe());
@@ -307,7 +326,7 @@ MacKernel::MacKernel(const KernelRequest &request, llvm::Function &function,
   buildTapTables();
 }
 
-void MacKernel::splitFormula(const PopcountFormula &formula) {
+void MacPlan::splitFormula(const PopcountFormula &formula) {
   const Op &op = request_.op;
   xPlaneVector_.assign(static_cast<size_t>(shape_.xPlanes), false);
   xPlaneScalar_ = xPlaneVector_;
@@ -349,7 +368,7 @@ void MacKernel::splitFormula(const PopcountFormula &formula) {
   perCode_ = formula.perCode;
 }
 
-void MacKernel::readEpilogue() {
+void MacPlan::readEpilogue() {
   const Op &op = request_.op;
   if (!request_.hasOperand(2)) return;
   epilogue_ = thresholdSpec(op, shape_.outputs, 1);
@@ -360,7 +379,7 @@ void MacKernel::readEpilogue() {
   outWords_ = packedWords(shape_.outputs);
 }
 
-void MacKernel::chooseBlocking() {
+void MacPlan::chooseBlocking() {
   const CodegenTarget &target = request_.target;
   bool wideRegisterFile = target.vectorBits >= 512 || target.triple.rfind("aarch64", 0) == 0;
   int64_t registers = wideRegisterFile ? 32 : 16;
@@ -588,13 +607,47 @@ void MacKernel::emit() {
   b_.SetInsertPoint(&entry);
   x_ = function_.getArg(0);
   result_ = function_.getArg(static_cast<unsigned>(request_.op.inputs.size()));
+  if (request_.sliced) {
+    auto slice = static_cast<unsigned>(request_.op.inputs.size() + 1);
+    loop(function_.getArg(slice), function_.getArg(slice + 1), 1,
+         [&](Value *unit) { emitUnit(unit); });
+    b_.CreateRetVoid();
+    return;
+  }
   loop(i64(0), i64(shape_.batch), 1, [&](Value *n) {
     loop(i64(0), i64(groupBlocks_), 1, [&](Value *groupBlock) {
       loop(i64(0), i64(shape_.outH), 1, [&](Value *oh) { emitRow(n, groupBlock, oh); });
     });
   });
-  if (packed_) clearPackedTail();
+  if (packed_) clearPackedTail(i64(0), shape_.batch * shape_.outH * shape_.outW * outPlanes_);
   b_.CreateRetVoid();
+}
+
+// One unit of a sliced kernel: the row `oh` of group block `groupBlock` of image `n`, where
+// unit = (n * groupBlocks + groupBlock) * outH + oh; the last group block also clears the
+// padding bytes of the row's packed words.
+void MacKernel::emitUnit(Value *unit) {
+  const MacShape &s = shape_;
+  Value *n = i64(0), *rest = unit;
+  if (s.batch > 1) {
+    n = b_.CreateUDiv(unit, i64(groupBlocks_ * s.outH));
+    rest = b_.CreateURem(unit, i64(groupBlocks_ * s.outH));
+  }
+  Value *groupBlock = i64(0), *oh = rest;
+  if (groupBlocks_ > 1) {
+    groupBlock = b_.CreateUDiv(rest, i64(s.outH));
+    oh = b_.CreateURem(rest, i64(s.outH));
+  }
+  emitRow(n, groupBlock, oh);
+  if (!packed_ || outWords_ * 8 == groups_) return;
+  auto *clear = llvm::BasicBlock::Create(context_, "tail.clear", &function_);
+  auto *done = llvm::BasicBlock::Create(context_, "tail.done", &function_);
+  b_.CreateCondBr(b_.CreateICmpEQ(groupBlock, i64(groupBlocks_ - 1)), clear, done);
+  b_.SetInsertPoint(clear);
+  Value *row = b_.CreateAdd(b_.CreateMul(n, i64(s.outH)), oh);
+  clearPackedTail(b_.CreateMul(row, i64(s.outW * outPlanes_)), s.outW * outPlanes_);
+  b_.CreateBr(done);
+  b_.SetInsertPoint(done);
 }
 
 void MacKernel::emitRow(Value *n, Value *groupBlock, Value *oh) {
@@ -944,13 +997,14 @@ void MacKernel::storePackedBits(Value *n, Value *group, Value *position, Value *
   }
 }
 
-// Bytes of the packed output words past the last group are padding bits: 0.
-void MacKernel::clearPackedTail() {
+// Bytes of the packed output words past the last group are padding bits: 0, at `sites`
+// consecutive (position, plane) sites from `firstSite`.
+void MacKernel::clearPackedTail(Value *firstSite, int64_t sites) {
   int64_t tail = outWords_ * 8 - groups_;
   if (tail == 0) return;
-  int64_t sites = shape_.batch * shape_.outH * shape_.outW * outPlanes_;
   loop(i64(0), i64(sites), 1, [&](Value *site) {
-    Value *offset = b_.CreateAdd(b_.CreateMul(site, i64(outWords_ * 8)), i64(groups_));
+    Value *at = b_.CreateAdd(firstSite, site);
+    Value *offset = b_.CreateAdd(b_.CreateMul(at, i64(outWords_ * 8)), i64(groups_));
     b_.CreateMemSet(b_.CreateGEP(b_.getInt8Ty(), result_, offset), b_.getInt8(0),
                     static_cast<uint64_t>(tail), llvm::MaybeAlign(1));
   });
@@ -961,6 +1015,16 @@ void MacKernel::clearPackedTail() {
 void emitPopcountMac(const KernelRequest &request, llvm::Function &function,
                      const PopcountFormula &formula) {
   MacKernel(request, function, formula).emit();
+}
+
+std::optional<KernelSlicing> popcountSlicing(const KernelRequest &request,
+                                             const PopcountFormula &formula) {
+  MacPlan plan(request, formula);
+  const MacShape &s = plan.shape();
+  auto bits = [](const TensorType &t) { return t.quant ? int64_t{t.quant->bits} : 1; };
+  int64_t macs = s.batch * s.outH * s.outW * s.outputs * s.kernelH * s.kernelW * s.channels;
+  return KernelSlicing{plan.units(),
+                       macs * bits(request.operandType(0)) * bits(request.operandType(1))};
 }
 
 } // namespace qcc::codegen

@@ -65,4 +65,8 @@ struct PopcountFormula {
 void emitPopcountMac(const KernelRequest &request, llvm::Function &function,
                      const PopcountFormula &formula);
 
+// The slicing of such a kernel: units are (image, block of output channels, output row).
+std::optional<KernelSlicing> popcountSlicing(const KernelRequest &request,
+                                             const PopcountFormula &formula);
+
 } // namespace qcc::codegen

@@ -15,6 +15,16 @@ qcc_cli_test(compile_bad_target 2 stderr
              compile ${QCC_DIGITS}/digits_w1a1.onnx --target=pdp11)
 qcc_cli_test(compile_bad_emit 2 stderr "--emit: unknown output 'exe'"
              compile ${QCC_DIGITS}/digits_w1a1.onnx --emit=lib,exe)
+qcc_cli_test(compile_bad_threads 2 stderr "--threads expects an integer from 1 to 1024, got '0'"
+             compile ${QCC_DIGITS}/digits_w1a1.onnx --threads=0)
+qcc_cli_test(compile_bad_threads_text 2 stderr "--threads expects an integer from 1 to 1024, got '2x'"
+             compile ${QCC_DIGITS}/digits_w1a1.onnx --threads=2x)
+qcc_cli_test(compile_bad_split_min_bops 2 stderr
+             "--split-min-bops expects an integer from 0 to [0-9]+, got '-1'"
+             compile ${QCC_DIGITS}/digits_w1a1.onnx --threads=2 --split-min-bops=-1)
+qcc_cli_test(compile_threads_target_list 2 stderr
+             "--threads: a library for a list of targets has no parallel entry point"
+             compile ${QCC_DIGITS}/digits_w1a1.onnx --threads=2 --target=x86_64,x86_64-v3)
 qcc_cli_test(compile_dump_after_unknown 2 stderr "--dump-after: no pass named 'nope' in the lowered pipeline"
              compile no-such.onnx --dump-after=nope)
 qcc_cli_test(compile_missing_file 1 stderr "^qcc: error: no-such.onnx: no such file"
@@ -53,6 +63,15 @@ foreach(model digits_float digits_ternary digits_w1a1 digits_w2a2)
   qcc_compile_test(harness.${model} harness ${QCC_DIGITS}/${model}.onnx
                    --images ${QCC_DIGITS}/test_x.npy --count 24 --cflags=${QCC_HARNESS_CFLAGS})
 endforeach()
+
+# The parallel entry point (--threads) on pools of runtime/qcc_thread_pool.h, every layer that
+# can be sliced split (--split-min-bops=0).
+foreach(model digits_ternary digits_w1a1 digits_w2a2)
+  qcc_compile_test(harness_threads.${model} harness ${QCC_DIGITS}/${model}.onnx --threads 2
+                   --images ${QCC_DIGITS}/test_x.npy --count 8 --cflags=${QCC_HARNESS_CFLAGS})
+endforeach()
+qcc_compile_test(harness_threads3.digits_w1a1 harness ${QCC_DIGITS}/digits_w1a1.onnx --threads 3
+                 --images ${QCC_DIGITS}/test_x.npy --count 4 --cflags=${QCC_HARNESS_CFLAGS})
 
 # AArch64 libraries linked statically and run under user-mode emulation, when the tools exist.
 find_program(QCC_AARCH64_CC aarch64-linux-gnu-gcc)

@@ -5,13 +5,16 @@
                  alone with a C compiler, runs it (optionally under an emulator) on images of a
                  .npy batch and compares every output bit with `qcc run --level=lowered` (the
                  interpreter on the graph the library was generated from); on the host, also
-                 `qcc run --engine=jit` on the first image.
+                 `qcc run --engine=jit` on the first image. With --threads=N the library is
+                 compiled with --threads=N --split-min-bops=0, must have sliced layers, and the
+                 harness also compares NAME_run_parallel on runtime/qcc_thread_pool.h pools.
   deterministic: compiles twice with every --emit output; the files must be byte-identical.
   no-partial:    failing compilations leave no output and no temporary file behind.
 """
 import argparse
 import ast
 import os
+import re
 import shlex
 import shutil
 import struct
@@ -64,12 +67,22 @@ def write_npy(path, descr, shape, data):
 
 def harness(args):
     work = fresh(args.work)
+    parallel = []
+    if args.threads > 1:
+        parallel = [f"--threads={args.threads}", "--split-min-bops=0", "--emit=lib,header,llvm"]
     run([args.qcc, "compile", args.model, "-o", os.path.join(work, "libmodel.a"), "--name=model",
-         f"--target={args.target}"])
+         f"--target={args.target}", *parallel])
+    if parallel:
+        with open(os.path.join(work, "model.ll")) as f:
+            sliced = re.findall(r"^define internal void @model_op\d+_\w+_slice\(", f.read(), re.M)
+        if not sliced:
+            fail("--threads: the library has no sliced layer")
+        print(f"{len(sliced)} sliced layers")
     exe = os.path.join(work, "harness")
+    runtime = os.path.join(os.path.dirname(os.path.dirname(HERE)), "runtime")
     run([args.cc, "-std=c99", "-Wall", "-Wextra", "-pedantic", "-Werror", *shlex.split(args.cflags),
-         "-I", work, os.path.join(HERE, "harness.c"), os.path.join(work, "libmodel.a"), "-pthread",
-         "-o", exe])
+         "-I", work, "-I", runtime, os.path.join(HERE, "harness.c"),
+         os.path.join(work, "libmodel.a"), "-pthread", "-o", exe])
 
     header, data = read_npy(args.images)
     if header["descr"] != "<f4" or header["fortran_order"]:
@@ -161,6 +174,8 @@ def main():
     parser.add_argument("--runner", default="", help="command to run the harness with (emulator)")
     parser.add_argument("--images", help="float32 .npy batch [N, ...] (harness)")
     parser.add_argument("--count", type=int, default=16, help="images to run (harness)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="compile with --threads=N and check NAME_run_parallel (harness)")
     args = parser.parse_args()
     {"harness": harness, "deterministic": deterministic, "no-partial": no_partial}[args.mode](args)
 

@@ -5,8 +5,15 @@
  * usage: harness IN.npy... (model_NUM_INPUTS files per run, float32 .npy, C order)
  * Prints one line per run: the bits of every output element as 8 hex digits, outputs in order.
  * Also checks the API's argument errors, and that runs on two threads with their own arenas
- * give the same bits as the sequential runs. Exit code 0 on success. */
+ * give the same bits as the sequential runs. Exit code 0 on success.
+ *
+ * A library compiled with --threads=N (model.h defines model_THREADS) is also run through
+ * model_run_parallel on pools of runtime/qcc_thread_pool.h (1, N and N + 1 threads, the
+ * runtime folder on the include path), which must give the same bits as model_run. */
 #include "model.h"
+#ifdef model_THREADS
+#include "qcc_thread_pool.h"
+#endif
 
 #include <pthread.h>
 #include <stdio.h>
@@ -115,6 +122,40 @@ static void check_argument_errors(struct runs *r) {
   free(storage);
 }
 
+#ifdef model_THREADS
+/* Runs every input through model_run_parallel on a pool of `threads` threads and compares the
+ * outputs with those of model_run; also checks that a NULL par gives 1. */
+static void check_parallel(struct runs *r, int threads) {
+  qcc_thread_pool pool;
+  qcc_parallel par, none = {NULL, NULL};
+  float **outputs = new_outputs(r->count);
+  unsigned char *storage = allocate(model_ARENA_SIZE + ALIGNMENT);
+  void *arena = aligned_arena(storage);
+  int i, repeat;
+  if (qcc_thread_pool_create(&pool, threads) != 0) die("cannot create the thread pool", NULL);
+  par = qcc_thread_pool_parallel(&pool);
+  if (model_run_parallel((const float *const *)r->inputs, outputs, arena, NULL) != 1)
+    die("model_run_parallel(NULL par) did not return 1", NULL);
+  if (model_run_parallel((const float *const *)r->inputs, outputs, arena, &none) != 1)
+    die("model_run_parallel(NULL for_each) did not return 1", NULL);
+  for (repeat = 0; repeat < 2; ++repeat)
+    for (i = 0; i < r->count; ++i) {
+      int j;
+      if (model_run_parallel((const float *const *)(r->inputs + (size_t)i * model_NUM_INPUTS),
+                             outputs + (size_t)i * model_NUM_OUTPUTS, arena, &par) != 0)
+        die("model_run_parallel failed", NULL);
+      for (j = 0; j < model_NUM_OUTPUTS; ++j)
+        if (memcmp(outputs[(size_t)i * model_NUM_OUTPUTS + j],
+                   r->outputs[(size_t)i * model_NUM_OUTPUTS + j],
+                   model_output_sizes[j] * sizeof(float)) != 0)
+          die("model_run_parallel gave other results than model_run", NULL);
+    }
+  qcc_thread_pool_destroy(&pool);
+  free(storage);
+  free_buffers(outputs, (size_t)r->count * model_NUM_OUTPUTS);
+}
+#endif
+
 int main(int argc, char **argv) {
   struct runs sequential, threaded[2];
   pthread_t threads[2];
@@ -135,6 +176,11 @@ int main(int argc, char **argv) {
   check_argument_errors(&sequential);
   run_some(&sequential);
   if (sequential.failed) die("model_run failed", NULL);
+#ifdef model_THREADS
+  check_parallel(&sequential, 1);
+  check_parallel(&sequential, model_THREADS);
+  check_parallel(&sequential, model_THREADS + 1);
+#endif
 
   for (t = 0; t < 2; ++t) {
     threaded[t] = sequential;

@@ -1,8 +1,10 @@
-// qcc bench: the latency of a model's compiled code on this machine, one thread, as one JSON
-// line in the format of benchmarks/ort_bench.mjs (docs/cli.md, docs/benchmarks.md).
+// qcc bench: the latency of a model's compiled code on this machine, on one thread or through
+// NAME_run_parallel on a thread pool (runtime/qcc_thread_pool.h), as one JSON line in the
+// format of benchmarks/ort_bench.mjs (docs/cli.md, docs/benchmarks.md).
 #include "codegen/jit.h"
 #include "frontend/onnx_import.h"
 #include "ir/error.h"
+#include "runtime/qcc_thread_pool.h"
 #include "tools/qcc/bits_flags.h"
 #include "tools/qcc/codegen_flags.h"
 #include "tools/qcc/commands.h"
@@ -86,14 +88,17 @@ Command benchCommand() {
       .synopsis = "MODEL.onnx [--target T] [--iterations N] [--warmup N] [options]",
       .summary =
           "Compile a model in memory (as `qcc compile`) and time its run function on one\n"
-          "thread with fixed-seed random inputs (floats in [0, 1)). Prints one JSON line:\n"
-          "{\"model\", \"target\", \"runs\", \"median_us\", \"p10_us\", \"p90_us\",\n"
-          "\"arena_bytes\"}: wall time per run in microseconds, as benchmarks/ort_bench.mjs.",
+          "thread (with --threads=N: NAME_run_parallel on a pool of N threads) with fixed-seed\n"
+          "random inputs (floats in [0, 1)). Prints one JSON line: {\"model\", \"target\",\n"
+          "\"runs\", \"median_us\", \"p10_us\", \"p90_us\", \"arena_bytes\", \"threads\",\n"
+          "\"split_layers\"}: wall time per run in microseconds, as benchmarks/ort_bench.mjs.",
       .options = {targetOptionSpec(),
                   {"iterations", "N", "timed runs (default 50)", false},
                   {"warmup", "N", "untimed runs before them (default 5)", false},
                   {"seed", "N", "seed of the random inputs (default 0)", false},
-                  {"strict", "", "fail instead of keeping an op float (with a warning)", false}},
+                  {"strict", "", "fail instead of keeping an op float (with a warning)", false},
+                  parallelOptionSpecs()[0],
+                  parallelOptionSpecs()[1]},
       .minPositional = 0,
       .maxPositional = 1,
   };
@@ -107,9 +112,10 @@ Command benchCommand() {
             int64_t iterations = countOption(args, "iterations", 50, 1);
             int64_t warmup = countOption(args, "warmup", 5, 0);
             auto seed = static_cast<uint64_t>(countOption(args, "seed", 0, 0));
+            ParallelOptions parallel = parallelOption(args);
             Graph graph = importModel(model, args, target);
             lowerForCodegen(graph, args, target, stderr);
-            CompiledGraph code(graph, target);
+            CompiledGraph code(graph, target, parallel);
 
             std::vector<Tensor> inputs = randomInputs(graph, seed);
             std::vector<Tensor> outputs;
@@ -123,8 +129,18 @@ Command benchCommand() {
                 std::aligned_alloc(64, (arenaSize + 63) / 64 * 64));
             if (!arena) fail("cannot allocate the {}-byte arena", arenaSize);
 
+            qcc_thread_pool pool;
+            if (qcc_thread_pool_create(&pool, parallel.threads) != 0)
+              fail("cannot start {} threads", parallel.threads);
+            std::unique_ptr<qcc_thread_pool, void (*)(qcc_thread_pool *)> poolOwner(
+                &pool, qcc_thread_pool_destroy);
+            qcc_parallel par = qcc_thread_pool_parallel(&pool);
             auto runOnce = [&] {
-              int status = code.runRaw(inputPointers.data(), outputPointers.data(), arena.get());
+              int status =
+                  parallel.threads > 1
+                      ? code.runParallelRaw(inputPointers.data(), outputPointers.data(),
+                                            arena.get(), &par)
+                      : code.runRaw(inputPointers.data(), outputPointers.data(), arena.get());
               if (status != 0) fail("{}: the run function returned {}", model, status);
             };
             for (int64_t i = 0; i < warmup; ++i) runOnce();
@@ -138,9 +154,11 @@ Command benchCommand() {
             }
             std::sort(times.begin(), times.end());
             fmt::print("{{\"model\": {}, \"target\": {}, \"runs\": {}, \"median_us\": {:.1f}, "
-                       "\"p10_us\": {:.1f}, \"p90_us\": {:.1f}, \"arena_bytes\": {}}}\n",
+                       "\"p10_us\": {:.1f}, \"p90_us\": {:.1f}, \"arena_bytes\": {}, "
+                       "\"threads\": {}, \"split_layers\": {}}}\n",
                        jsonString(model), jsonString(target), iterations, percentile(times, 50),
-                       percentile(times, 10), percentile(times, 90), code.arenaBytes());
+                       percentile(times, 10), percentile(times, 90), code.arenaBytes(),
+                       parallel.threads, code.slicedOps());
             return 0;
           }};
 }

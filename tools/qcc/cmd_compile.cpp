@@ -82,6 +82,7 @@ Command compileCommand() {
       .maxPositional = 1,
   };
   for (OptionSpec &option : codegenOptionSpecs("stdout")) spec.options.push_back(option);
+  for (OptionSpec &option : parallelOptionSpecs()) spec.options.push_back(option);
   for (OptionSpec &option : importOptionSpecs()) spec.options.push_back(option);
   for (OptionSpec &option : bitsOptionSpecs()) spec.options.push_back(option);
   Command command{
@@ -92,6 +93,10 @@ Command compileCommand() {
         std::string targetName = targetListOption(args);
         EmitKinds emit = emitOption(args);
         checkCodegenFlags(args);
+        ParallelOptions parallel = parallelOption(args);
+        if (parallel.threads > 1 && targetName.find(',') != std::string::npos)
+          throw UsageError("--threads: a library for a list of targets has no parallel entry "
+                           "point; compile it for one target");
         std::string name = artifactName(args, model);
         std::filesystem::path library = args.has("output")
                                             ? std::filesystem::path(args.get("output"))
@@ -108,7 +113,8 @@ Command compileCommand() {
         request.llvmIr = emit.llvmIr;
         request.source = fmt::format("{} for target {}",
                                      std::filesystem::path(model).filename().string(), targetName);
-        Artifact artifact = buildArtifact(graph, name, resolveTargetList(targetName), request);
+        Artifact artifact =
+            buildArtifact(graph, name, resolveTargetList(targetName), request, parallel);
 
         std::vector<std::pair<std::string, std::string>> files;
         auto add = [&](bool wanted, const std::string &file, std::string bytes) {

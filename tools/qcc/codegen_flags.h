@@ -1,6 +1,6 @@
-// The flags of the subcommands that compile a model to code (compile, verify, run --engine=jit):
-// --target, --dump-after and --strict, and the pipeline that takes an imported model to the
-// lowered level the code generator compiles (docs/codegen.md).
+// The flags of the subcommands that compile a model to code (compile, verify, run --engine=jit,
+// bench): --target, --dump-after, --strict, --threads and --split-min-bops, and the pipeline that
+// takes an imported model to the lowered level the code generator compiles (docs/codegen.md).
 #pragma once
 
 #include "codegen/artifact.h"
@@ -11,9 +11,11 @@
 #include "tools/qcc/cli.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <limits>
 
 namespace qcc::cli {
 
@@ -74,6 +76,43 @@ inline std::string targetListOption(const ParsedArgs &args) {
   } catch (const Error &e) {
     throw UsageError(fmt::format("--target: {}", e.what()));
   }
+}
+
+// --threads and --split-min-bops (`qcc compile`, `qcc bench`): the parallel entry point.
+constexpr int64_t kMaxThreads = 1024;
+
+inline std::vector<OptionSpec> parallelOptionSpecs() {
+  return {{"threads", "N",
+           "threads of the parallel entry point NAME_run_parallel (default 1: none); large "
+           "layers are split for N threads",
+           false},
+          {"split-min-bops", "N",
+           fmt::format("split only layers of at least N bit operations, MACs x activation bits "
+                       "x weight bits (default {})",
+                       kDefaultSplitMinWork),
+           false}};
+}
+
+// The integer value of option `name` in [minimum, maximum]; a usage error otherwise.
+inline int64_t boundedIntOption(const ParsedArgs &args, const std::string &name, int64_t fallback,
+                                int64_t minimum, int64_t maximum) {
+  if (!args.has(name)) return fallback;
+  std::string text = args.get(name);
+  int64_t value = 0;
+  const char *end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  if (text.empty() || ec != std::errc() || ptr != end || value < minimum || value > maximum)
+    throw UsageError(fmt::format("--{} expects an integer from {} to {}, got '{}'", name, minimum,
+                                 maximum, text));
+  return value;
+}
+
+inline ParallelOptions parallelOption(const ParsedArgs &args) {
+  ParallelOptions options;
+  options.threads = static_cast<int>(boundedIntOption(args, "threads", 1, 1, kMaxThreads));
+  options.minWork = boundedIntOption(args, "split-min-bops", kDefaultSplitMinWork, 0,
+                                     std::numeric_limits<int64_t>::max());
+  return options;
 }
 
 // Checks --dump-after against the codegen pipeline: a usage error, reported before any work.
