@@ -8,6 +8,8 @@
 #include "ir/error.h"
 #include "ir/ops/broadcast.h"
 #include "ir/ops/codes.h"
+#include "ir/ops/packing.h"
+#include "ir/ops/residual.h"
 
 #include <algorithm>
 #include <cfloat>
@@ -15,6 +17,7 @@
 #include <cstring>
 #include <llvm/IR/Constants.h>
 #include <llvm/IR/Intrinsics.h>
+#include <optional>
 
 namespace qcc::codegen {
 namespace {
@@ -147,31 +150,37 @@ void emitQuantize(const KernelRequest &request, llvm::Function &function) {
 
 // ---- dequantize ----------------------------------------------------------------------------
 
+// float((double(q) - zp) * scale), the product in double (quantized.cpp), for a code q of dtype
+// `t` in the channel `channel`. When every scale is a float, every zero point an integer and
+// |q - zp| < 2^24, float arithmetic gives the same bits: q - zp is exact in float, and the double
+// product of two floats is exact, so rounding it to float is the correctly rounded float
+// product. Targets without a double-precision unit (Cortex-M4) then need no double helper calls.
+Value *dequantizeElement(LoopBuilder &b, DType t, Value *q, const std::vector<double> &scale,
+                         const std::vector<double> &zero, Value *channel) {
+  auto &ir = b.ir();
+  bool inFloat = isInteger(t) && storageBytes(t) <= 2;
+  for (double s : scale) inFloat = inFloat && static_cast<double>(static_cast<float>(s)) == s;
+  for (double z : zero)
+    inFloat = inFloat && z == std::nearbyint(z) && std::fabs(z) < 0x1p24 &&
+              std::fabs(static_cast<double>(dtypeMin(t)) - z) < 0x1p24 &&
+              std::fabs(static_cast<double>(dtypeMax(t)) - z) < 0x1p24;
+  llvm::Type *type = inFloat ? b.f32() : b.f64();
+  Value *centered =
+      ir.CreateFSub(b.toFloat(t, q, type), channelParameter(b, zero, type, channel, "zero_point"));
+  Value *y = ir.CreateFMul(centered, channelParameter(b, scale, type, channel, "scale"));
+  return inFloat ? y : ir.CreateFPTrunc(y, b.f32());
+}
+
 void emitDequantize(const KernelRequest &request, llvm::Function &function) {
   const Op &op = request.op;
   const TensorType &qType = request.operandType(0);
   LoopBuilder b(request, function);
-  auto &ir = b.ir();
   AxisView view = axisView(qType.shape, op.getInt("axis"));
   const std::vector<double> &scale = op.getFloats("scale");
   const std::vector<double> &zero = op.getFloats("zero_point");
-  // float((double(q) - zp) * scale), the product in double (quantized.cpp). When every scale is
-  // a float, every zero point an integer and |q - zp| < 2^24, float arithmetic gives the same
-  // bits: q - zp is exact in float, and the double product of two floats is exact, so rounding
-  // it to float is the correctly rounded float product. Targets without a double-precision
-  // unit (Cortex-M4) then need no double helper calls.
-  bool inFloat = isInteger(qType.dtype) && storageBytes(qType.dtype) <= 2;
-  for (double s : scale) inFloat = inFloat && static_cast<double>(static_cast<float>(s)) == s;
-  for (double z : zero)
-    inFloat = inFloat && z == std::nearbyint(z) && std::fabs(z) < 0x1p24 &&
-              std::fabs(static_cast<double>(dtypeMin(qType.dtype)) - z) < 0x1p24 &&
-              std::fabs(static_cast<double>(dtypeMax(qType.dtype)) - z) < 0x1p24;
-  llvm::Type *type = inFloat ? b.f32() : b.f64();
   forEachChannelElement(b, view, [&](Value *at, Value *channel) {
-    Value *q = b.toFloat(qType.dtype, b.load(qType.dtype, b.operand(0), at), type);
-    Value *centered = ir.CreateFSub(q, channelParameter(b, zero, type, channel, "zero_point"));
-    Value *y = ir.CreateFMul(centered, channelParameter(b, scale, type, channel, "scale"));
-    b.store(inFloat ? y : ir.CreateFPTrunc(y, b.f32()), b.result(0), at);
+    Value *q = b.load(qType.dtype, b.operand(0), at);
+    b.store(dequantizeElement(b, qType.dtype, q, scale, zero, channel), b.result(0), at);
   });
   b.finish();
 }
@@ -239,6 +248,208 @@ void emitThreshold(const KernelRequest &request, llvm::Function &function) {
                       ? ir.CreateSub(ir.CreateShl(count, 1), b.constI64(1))
                       : ir.CreateAdd(count, b.constI64(spec.quant.minCode()));
     b.store(ir.CreateTrunc(code, b.storageType(yType.dtype)), b.result(0), at);
+  });
+  b.finish();
+}
+
+// ---- residual_quantize ---------------------------------------------------------------------
+
+// The ops residual_quantize replaces (ir/ops/residual.cpp) in one loop over the elements: per
+// operand a dequantize and an optional f32 batch normalization (sqrt(var + eps) folded per
+// channel at compile time, the same f32 square root), then the f32 sum and its bipolar code. No
+// intermediate tensor is written; every operation is the interpreter's, in its order.
+class ResidualKernel {
+public:
+  ResidualKernel(const KernelRequest &request, LoopBuilder &b) : request_(request), b_(b) {
+    int64_t channels = request.operandType(0).shape.at(1);
+    branches_[0] = residualBranch(request.op, "a_", channels);
+    branches_[1] = residualBranch(request.op, "b_", channels);
+  }
+
+  // The code's sign (sum >= 0) of the element at `element` in channel `channel`; `packedB` is
+  // the word holding operand b's bit `bit` when b is packed.
+  Value *positive(Value *element, Value *channel, Value *packedB, Value *bit) {
+    auto &ir = b_.ir();
+    Value *sum = nullptr;
+    for (size_t k = 0; k < 2; ++k) {
+      const ResidualBranch &r = branches_[k];
+      DType t = request_.operandType(k).dtype;
+      Value *q = nullptr;
+      if (k == 1 && packedB) {
+        t = DType::i8;
+        Value *set = ir.CreateTrunc(ir.CreateLShr(packedB, bit), b_.i1());
+        q = ir.CreateSelect(set, b_.constInt(b_.i8(), 1), b_.constInt(b_.i8(), -1));
+      } else {
+        q = b_.load(t, b_.operand(k), element);
+      }
+      Value *y = dequantizeElement(b_, t, q, r.scale, r.zeroPoint, channel);
+      if (r.batchNorm) {
+        y = ir.CreateFDiv(ir.CreateFSub(y, table(r.mean, channel, "mean")),
+                          table(r.root, channel, "root"));
+        y = ir.CreateFAdd(ir.CreateFMul(y, table(r.gamma, channel, "gamma")),
+                          table(r.beta, channel, "beta"));
+      }
+      sum = sum ? ir.CreateFAdd(sum, y) : y;
+    }
+    return ir.CreateFCmpOGE(sum, b_.constFloat(b_.f32(), 0.0));
+  }
+
+private:
+  Value *table(const std::vector<float> &values, Value *channel, const std::string &name) {
+    return channelParameter(b_, std::vector<double>(values.begin(), values.end()), b_.f32(),
+                            channel, name);
+  }
+
+  const KernelRequest &request_;
+  LoopBuilder &b_;
+  ResidualBranch branches_[2];
+};
+
+// When b holds packed bipolar codes, its value per channel is one of two constants, and the code
+// is a threshold on a: x -> float((double(x) - zp) * scale), the batch normalization steps and
+// the sum with a constant are each monotone (IEEE rounding is monotone), so within a's range the
+// codes +1 form an interval, found by binary search with the interpreter's own arithmetic
+// (residualValue). Monotone holds while no step makes a NaN: every step must stay finite at both
+// ends of a's range (then, being monotone, it does in between). Returns per channel c the bounds
+// [lo, hi] for b's code -1 and +1 at 4c .. 4c+3 (lo > hi: never), or nothing when a step may not
+// stay finite.
+std::optional<std::vector<int64_t>> residualIntervals(const Op &op, DType a, int64_t channels) {
+  ResidualBranch ra = residualBranch(op, "a_", channels), rb = residualBranch(op, "b_", channels);
+  int64_t xmin = dtypeMin(a), xmax = dtypeMax(a);
+  std::vector<int64_t> bounds;
+  for (int64_t c = 0; c < channels; ++c) {
+    auto uc = static_cast<size_t>(c);
+    for (int64_t x : {xmin, xmax}) {
+      double product = (static_cast<double>(x) - ra.zeroPoint[uc]) * ra.scale[uc];
+      auto f = static_cast<float>(product);
+      bool finite = std::isfinite(product) && std::isfinite(f);
+      if (ra.batchNorm) {
+        for (float step : {f - ra.mean[uc], (f - ra.mean[uc]) / ra.root[uc],
+                           (f - ra.mean[uc]) / ra.root[uc] * ra.gamma[uc]})
+          finite = finite && std::isfinite(step);
+        finite = finite && std::isfinite(residualValue(ra, uc, x));
+      }
+      if (!finite) return std::nullopt;
+    }
+    for (int64_t code : {-1, 1}) {
+      float other = residualValue(rb, uc, code);
+      if (!std::isfinite(other)) return std::nullopt;
+      auto positive = [&](int64_t x) { return residualValue(ra, uc, x) + other >= 0.0f; };
+      bool low = positive(xmin), high = positive(xmax);
+      int64_t lo = 1, hi = 0; // never
+      if (low && high) {
+        lo = xmin;
+        hi = xmax;
+      } else if (low != high) {
+        // The boundary: the last x on the side of xmin whose code is that of xmin.
+        int64_t inside = xmin, outside = xmax;
+        while (outside - inside > 1) {
+          int64_t mid = inside + (outside - inside) / 2;
+          (positive(mid) == low ? inside : outside) = mid;
+        }
+        lo = low ? xmin : outside;
+        hi = low ? inside : xmax;
+      }
+      bounds.push_back(lo);
+      bounds.push_back(hi);
+    }
+  }
+  return bounds;
+}
+
+// Packed codes (operand b, or the result with packed = 1) are [N, inner, 1, words], channel c in
+// bit c % 64 of word c / 64. Per sample and block of 64 channels the kernel copies b's words of
+// the block into a contiguous scratch row, ORs each channel's bits into a zeroed scratch row
+// over the positions (a contiguous, vectorizable inner loop), then stores that row into the
+// block's words. Without room on the stack for the rows it ORs into the result in place.
+void emitResidualQuantize(const KernelRequest &request, llvm::Function &function) {
+  const Shape &shape = request.operandType(0).shape;
+  int64_t batch = shape.at(0), channels = shape.at(1);
+  int64_t inner = checkedNumel(Shape(shape.begin() + 2, shape.end()));
+  int64_t words = packedWords(channels);
+  bool packedB = request.operandType(1).layout.kind == LayoutKind::packed;
+  bool packedOut = request.op.getInt("packed", 0) == 1;
+  DType aType = request.operandType(0).dtype;
+  std::optional<std::vector<int64_t>> intervals;
+  if (packedB && storageBytes(aType) <= 4)
+    intervals = residualIntervals(request.op, aType, channels);
+  LoopBuilder b(request, function);
+  auto &ir = b.ir();
+  ResidualKernel kernel(request, b);
+  Value *boundsTable = nullptr;
+  if (intervals) {
+    std::vector<int32_t> narrow(intervals->begin(), intervals->end());
+    boundsTable = b.constantTable(
+        b.i32(), std::span(reinterpret_cast<const uint8_t *>(narrow.data()), narrow.size() * 4),
+        "bounds");
+  }
+  // The code's sign from a's interval for b's bit (see residualIntervals).
+  auto inInterval = [&](Value *element, Value *channel, Value *bWord, Value *bit) {
+    Value *set = ir.CreateTrunc(ir.CreateLShr(bWord, bit), b.i1());
+    Value *x = b.intToType(aType, b.load(aType, b.operand(0), element), b.i32());
+    auto bound = [&](int64_t k) {
+      Value *base = ir.CreateMul(channel, b.constI64(4));
+      Value *minus = b.load(b.i32(), boundsTable, ir.CreateAdd(base, b.constI64(k)));
+      Value *plus = b.load(b.i32(), boundsTable, ir.CreateAdd(base, b.constI64(k + 2)));
+      return ir.CreateSelect(set, plus, minus);
+    };
+    return ir.CreateAnd(ir.CreateICmpSGE(x, bound(0)), ir.CreateICmpSLE(x, bound(1)));
+  };
+  auto code = [&](Value *positive) {
+    return ir.CreateSelect(positive, b.constInt(b.i8(), 1), b.constInt(b.i8(), -1));
+  };
+  if (!packedB && !packedOut) {
+    Shape view{batch, channels, inner};
+    b.forEachIndex(view, {rowMajor(view), {0, 1, 0}}, [&](const std::vector<Value *> &at) {
+      b.store(code(kernel.positive(at[0], at[1], nullptr, nullptr)), b.result(0), at[0]);
+    });
+    b.finish();
+    return;
+  }
+  bool rows = 2 * inner * 8 <= LoopBuilder::kMaxStackBytes;
+  Value *bRow = rows && packedB ? b.stackBuffer(b.i64(), inner, request.op.describe()) : nullptr;
+  Value *outRow =
+      rows && packedOut ? b.stackBuffer(b.i64(), inner, request.op.describe()) : nullptr;
+  if (packedOut && !rows)
+    b.loop(batch * inner * words, [&](Value *w) { b.store(b.constI64(0), b.result(0), w); });
+  b.loop(batch, [&](Value *n) {
+    for (int64_t block = 0; block < words; ++block) {
+      // The word of position i of this block in a packed tensor.
+      auto packedWord = [&](Value *i) {
+        return ir.CreateAdd(
+            ir.CreateMul(ir.CreateAdd(ir.CreateMul(n, b.constI64(inner)), i), b.constI64(words)),
+            b.constI64(block));
+      };
+      if (bRow)
+        b.loop(inner,
+               [&](Value *i) { b.store(b.load(b.i64(), b.operand(1), packedWord(i)), bRow, i); });
+      if (outRow) b.loop(inner, [&](Value *i) { b.store(b.constI64(0), outRow, i); });
+      int64_t blockChannels = std::min<int64_t>(64, channels - block * 64);
+      b.loop(blockChannels, [&](Value *bitIndex) {
+        Value *channel = ir.CreateAdd(bitIndex, b.constI64(block * 64));
+        Value *base = ir.CreateMul(ir.CreateAdd(ir.CreateMul(n, b.constI64(channels)), channel),
+                                   b.constI64(inner));
+        b.loop(inner, [&](Value *i) {
+          Value *element = ir.CreateAdd(base, i);
+          Value *bWord = !packedB ? nullptr
+                         : bRow   ? b.load(b.i64(), bRow, i)
+                                  : b.load(b.i64(), b.operand(1), packedWord(i));
+          Value *positive = intervals ? inInterval(element, channel, bWord, bitIndex)
+                                      : kernel.positive(element, channel, bWord, bitIndex);
+          if (!packedOut) {
+            b.store(code(positive), b.result(0), element);
+            return;
+          }
+          Value *set = ir.CreateShl(ir.CreateZExt(positive, b.i64()), bitIndex);
+          Value *row = outRow ? outRow : b.result(0);
+          Value *at = outRow ? i : packedWord(i);
+          b.store(ir.CreateOr(b.load(b.i64(), row, at), set), row, at);
+        });
+      });
+      if (outRow)
+        b.loop(inner,
+               [&](Value *i) { b.store(b.load(b.i64(), outRow, i), b.result(0), packedWord(i)); });
+    }
   });
   b.finish();
 }
@@ -645,6 +856,7 @@ void registerQuantKernels(KernelRegistry &registry) {
   registry.add("quantize", emitQuantize);
   registry.add("dequantize", emitDequantize);
   registry.add("threshold", emitThreshold);
+  registry.add("residual_quantize", emitResidualQuantize);
   registry.add("quantize_linear", emitQuantizeLinear);
   registry.add("dequantize_linear", emitDequantizeLinear);
   registry.add("requantize", emitRequantize);

@@ -28,6 +28,7 @@ const OpRegistry &OpRegistry::instance() {
     registerQuantOps(r);
     registerQuantizedOps(r);
     registerLoweredOps(r);
+    registerResidualOps(r);
     return r;
   }();
   return registry;

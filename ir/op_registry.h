@@ -64,5 +64,6 @@ void registerTensorOps(OpRegistry &registry);
 void registerQuantOps(OpRegistry &registry);
 void registerQuantizedOps(OpRegistry &registry);
 void registerLoweredOps(OpRegistry &registry);
+void registerResidualOps(OpRegistry &registry);
 
 } // namespace qcc
