@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cmath>
 #include <functional>
 #include <llvm/IR/Constants.h>
 #include <llvm/IR/IRBuilder.h>
@@ -190,6 +191,7 @@ protected:
   void splitFormula(const PopcountFormula &formula);
   void chooseBlocking();
   void readEpilogue();
+  bool dotFitsInt32(const PopcountFormula &formula) const;
 
   const KernelRequest &request_;
   MacShape shape_;
@@ -199,6 +201,8 @@ protected:
   std::vector<const PopcountTerm *> wTerms_; // read only w: folded into a per-tap table
   std::vector<bool> xPlaneVector_, xPlaneScalar_;
   int64_t perCode_ = 0;
+  // |dot| <= INT32_MAX for every output: the int32 wrap of the reference is the identity.
+  bool dotFitsInt32_ = false;
 
   int64_t groups_ = 0, groupsPerBlock_ = 1, groupBlocks_ = 0, positionsPerBlock_ = 1;
   std::vector<ColumnRun> runs_;
@@ -245,8 +249,11 @@ private:
   Value *accumulator(size_t c, int64_t g, int64_t j, int64_t part) const;
   void emitResult(Value *n, Value *group, Value *position, Value *dot);
   void storeLanes(Value *n, Value *group, Value *position, Value *values, llvm::Type *element);
-  void storePackedBits(Value *n, Value *group, Value *position, Value *codes);
-  Value *thresholdCodes(Value *group, Value *dot);
+  void storePackedBits(Value *n, Value *group, Value *position, Value *codes,
+                       const std::vector<Value *> &hits);
+  std::vector<Value *> thresholdHits(Value *group, Value *dot);
+  Value *thresholdCodes(const std::vector<Value *> &hits);
+  Value *planeBits(int plane, Value *codes, const std::vector<Value *> &hits);
   void clearPackedTail(Value *firstSite, int64_t sites);
 
   llvm::Function &function_;
@@ -281,6 +288,7 @@ MacPlan::MacPlan(const KernelRequest &request, const PopcountFormula &formula)
     : request_(request), shape_(macShape(request)) {
   splitFormula(formula);
   readEpilogue();
+  dotFitsInt32_ = dotFitsInt32(formula);
   groups_ = (shape_.outputs + kLanes - 1) / kLanes;
   for (int64_t ow = 0; ow < shape_.outW; ++ow) {
     TapRange r = tapRange(ow, shape_.strideW, shape_.padLeft, shape_.dilationW, shape_.kernelW,
@@ -366,6 +374,19 @@ void MacPlan::splitFormula(const PopcountFormula &formula) {
     }
   }
   perCode_ = formula.perCode;
+}
+
+// Whether |dot| <= INT32_MAX for all inputs: each term counts at most 64 bits per word of each
+// tap, and perCode applies to at most C codes per tap. In double, as it is only compared with
+// INT32_MAX (no overflow for any shape).
+bool MacPlan::dotFitsInt32(const PopcountFormula &formula) const {
+  double taps = static_cast<double>(shape_.kernelH) * static_cast<double>(shape_.kernelW);
+  double bits = 64.0 * static_cast<double>(shape_.words) * taps;
+  double bound =
+      std::abs(static_cast<double>(formula.perCode)) * static_cast<double>(shape_.channels) * taps;
+  for (const PopcountTerm &t : formula.terms)
+    bound += std::abs(static_cast<double>(t.coefficient)) * bits;
+  return bound <= static_cast<double>(INT32_MAX);
 }
 
 void MacPlan::readEpilogue() {
@@ -873,14 +894,15 @@ Value *MacKernel::widenCounts(Value *counts) {
 void MacKernel::emitResult(Value *n, Value *group, Value *position, Value *dot) {
   // The reference wraps the int64 dot product to int32 before anything else.
   auto *i32Lanes = llvm::FixedVectorType::get(b_.getInt32Ty(), kLanes);
-  Value *wrapped = b_.CreateSExt(b_.CreateTrunc(dot, i32Lanes), laneType_);
   if (!epilogue_) {
-    storeLanes(n, group, position, b_.CreateTrunc(wrapped, i32Lanes), b_.getInt32Ty());
+    storeLanes(n, group, position, b_.CreateTrunc(dot, i32Lanes), b_.getInt32Ty());
     return;
   }
-  Value *codes = thresholdCodes(group, wrapped);
+  Value *wrapped = dotFitsInt32_ ? dot : b_.CreateSExt(b_.CreateTrunc(dot, i32Lanes), laneType_);
+  std::vector<Value *> hits = thresholdHits(group, wrapped);
+  Value *codes = thresholdCodes(hits);
   if (packed_) {
-    storePackedBits(n, group, position, codes);
+    storePackedBits(n, group, position, codes, hits);
     return;
   }
   llvm::Type *element =
@@ -891,20 +913,27 @@ void MacKernel::emitResult(Value *n, Value *group, Value *position, Value *dot) 
              element);
 }
 
-Value *MacKernel::thresholdCodes(Value *group, Value *dot) {
+// value >= T_t for each threshold t, as <kLanes x i1>.
+std::vector<Value *> MacKernel::thresholdHits(Value *group, Value *dot) {
   Value *value = dot;
   if (descending_) {
     // acc <= T  <=>  -acc >= -T: negate the descending lanes (the table holds -T there).
     Value *mask = loadLanes(descending_, b_.CreateMul(group, i64(kLanes)));
     value = b_.CreateSub(b_.CreateXor(dot, mask), mask);
   }
-  Value *count = llvm::Constant::getNullValue(laneType_);
+  std::vector<Value *> hits;
   for (int64_t t = 0; t < thresholdCount_; ++t) {
     Value *index =
         b_.CreateMul(b_.CreateAdd(b_.CreateMul(group, i64(thresholdCount_)), i64(t)), i64(kLanes));
-    Value *threshold = loadLanes(thresholds_, index);
-    count = b_.CreateAdd(count, b_.CreateZExt(b_.CreateICmpSGE(value, threshold), laneType_));
+    hits.push_back(b_.CreateICmpSGE(value, loadLanes(thresholds_, index)));
   }
+  return hits;
+}
+
+// The codes: minCode + the number of thresholds reached (bipolar: -1 or +1).
+Value *MacKernel::thresholdCodes(const std::vector<Value *> &hits) {
+  Value *count = llvm::Constant::getNullValue(laneType_);
+  for (Value *hit : hits) count = b_.CreateAdd(count, b_.CreateZExt(hit, laneType_));
   const QuantInfo &q = epilogue_->quant;
   if (q.encoding == QEncoding::bipolar)
     return b_.CreateSub(b_.CreateShl(count, 1), b_.CreateVectorSplat(kLanes, i64(1)));
@@ -950,9 +979,35 @@ void MacKernel::storeLanes(Value *n, Value *group, Value *position, Value *value
 }
 
 // Packs the codes of one group into byte `group` of each plane's words: one byte per plane.
-void MacKernel::storePackedBits(Value *n, Value *group, Value *position, Value *codes) {
-  const MacShape &s = shape_;
+// Bit `plane` of the packed encoding of `codes`. With two thresholds a ternary code is
+// count - 1 for count = hit0 + hit1, so its mask (code != 0) is hit0 == hit1 and its sign
+// (code < 0) is !hit0 & !hit1, whatever the thresholds' order: taken from the comparisons'
+// masks directly rather than through the count.
+Value *MacKernel::planeBits(int plane, Value *codes, const std::vector<Value *> &hits) {
   const QuantInfo &q = epilogue_->quant;
+  Value *zero = llvm::Constant::getNullValue(laneType_);
+  switch (q.encoding) {
+  case QEncoding::bipolar:
+    return b_.CreateICmpSGT(codes, zero);
+  case QEncoding::ternary:
+    if (hits.size() == 2 && q.minCode() == -1)
+      return plane == 0 ? b_.CreateICmpEQ(hits[0], hits[1])
+                        : b_.CreateNot(b_.CreateOr(hits[0], hits[1]));
+    return plane == 0 ? b_.CreateICmpNE(codes, zero) : b_.CreateICmpSLT(codes, zero);
+  case QEncoding::uint:
+  case QEncoding::sint: {
+    Value *digit =
+        b_.CreateAnd(b_.CreateAShr(codes, b_.CreateVectorSplat(kLanes, i64(q.bits - 1 - plane))),
+                     b_.CreateVectorSplat(kLanes, i64(1)));
+    return b_.CreateICmpNE(digit, zero);
+  }
+  }
+  return nullptr;
+}
+
+void MacKernel::storePackedBits(Value *n, Value *group, Value *position, Value *codes,
+                                const std::vector<Value *> &hits) {
+  const MacShape &s = shape_;
   int64_t paddedGroups = groupBlocks_ * groupsPerBlock_;
   llvm::BasicBlock *done = nullptr;
   if (paddedGroups > groups_) {
@@ -962,28 +1017,10 @@ void MacKernel::storePackedBits(Value *n, Value *group, Value *position, Value *
     b_.SetInsertPoint(store);
   }
   int64_t lastLanes = s.outputs - (groups_ - 1) * kLanes;
-  Value *zero = llvm::Constant::getNullValue(laneType_);
   Value *site =
       b_.CreateMul(b_.CreateAdd(b_.CreateMul(n, i64(s.outH * s.outW)), position), i64(outPlanes_));
   for (int p = 0; p < outPlanes_; ++p) {
-    Value *bits = nullptr;
-    switch (q.encoding) {
-    case QEncoding::bipolar:
-      bits = b_.CreateICmpSGT(codes, zero);
-      break;
-    case QEncoding::ternary:
-      bits = p == 0 ? b_.CreateICmpNE(codes, zero) : b_.CreateICmpSLT(codes, zero);
-      break;
-    case QEncoding::uint:
-    case QEncoding::sint: {
-      Value *digit =
-          b_.CreateAnd(b_.CreateAShr(codes, b_.CreateVectorSplat(kLanes, i64(q.bits - 1 - p))),
-                       b_.CreateVectorSplat(kLanes, i64(1)));
-      bits = b_.CreateICmpNE(digit, zero);
-      break;
-    }
-    }
-    Value *byte = b_.CreateBitCast(bits, b_.getInt8Ty());
+    Value *byte = b_.CreateBitCast(planeBits(p, codes, hits), b_.getInt8Ty());
     if (lastLanes < kLanes)
       byte = b_.CreateSelect(b_.CreateICmpEQ(group, i64(groups_ - 1)),
                              b_.CreateAnd(byte, b_.getInt8((1u << lastLanes) - 1)), byte);
