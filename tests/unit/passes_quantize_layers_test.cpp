@@ -76,6 +76,9 @@ TEST_CASE("quantize_layers: fitted weights and activations", "[quantize_layers]"
         REQUIRE(code >= lo);
         REQUIRE(code <= hi);
         float x = w.data<float>()[e];
+        // Error feedback moves every later weight of a channel before it is rounded, so the
+        // sign and TWN rules hold exactly for the first weight of each channel.
+        if (e % inner != 0) continue;
         if (p.bits == 1) REQUIRE(code == (x >= 0 ? 1 : -1));
         if (p.ternary) {
           // TWN: zero exactly below 0.7 mean |w| of the channel.
