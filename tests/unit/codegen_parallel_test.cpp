@@ -11,6 +11,7 @@
 #include "ir/ops/packing.h"
 #include "runtime/qcc_thread_pool.h"
 #include "tests/support/random.h"
+#include "tests/support/random_codes.h"
 #include "tests/unit/codegen_test_target.h"
 
 #include <catch2/catch.hpp>
@@ -34,17 +35,7 @@ QuantInfo quant(QEncoding encoding, int bits) {
   return q;
 }
 
-Tensor randomCodes(test::Rng &rng, const QuantInfo &q, Shape shape) {
-  TensorType t(codeDType(q), std::move(shape));
-  t.quant = q;
-  Tensor out(t);
-  for (int64_t i = 0; i < out.numel(); ++i) {
-    int64_t c = rng.integer(q.minCode(), q.maxCode());
-    if (q.encoding == QEncoding::bipolar && c == 0) c = 1;
-    out.setInt(i, c);
-  }
-  return out;
-}
+using test::randomCodes;
 
 // Independent ops, each on its own input; every result is a graph output.
 class ParallelGraph {

@@ -13,6 +13,7 @@
 #include "ir/interpreter.h"
 #include "ir/ops/packing.h"
 #include "tests/support/random.h"
+#include "tests/support/random_codes.h"
 #include "tests/unit/codegen_test_target.h"
 
 #include <catch2/catch.hpp>
@@ -55,17 +56,7 @@ std::string formatName(const QuantInfo &q) {
   return fmt::format("{}{}", encodingName(q.encoding), q.bits);
 }
 
-Tensor randomCodes(test::Rng &rng, const QuantInfo &q, Shape shape) {
-  TensorType t(codeDType(q), std::move(shape));
-  t.quant = q;
-  Tensor out(t);
-  for (int64_t i = 0; i < out.numel(); ++i) {
-    int64_t c = rng.integer(q.minCode(), q.maxCode());
-    if (q.encoding == QEncoding::bipolar && c == 0) c = 1;
-    out.setInt(i, c);
-  }
-  return out;
-}
+using test::randomCodes;
 
 // The fused epilogue of one op.
 enum class Epilogue { none, codes, packed };
