@@ -27,12 +27,6 @@ Calibrator digitsCalibrator() {
   return Calibrator(g, calibrationSamples(g, readNpy(sourcePath("examples/digits/calib_x.npy"))));
 }
 
-const Tensor &constantInput(const Graph &g, const Op &op, size_t i) {
-  const Tensor *t = g.constantValue(op.inputs[i]);
-  REQUIRE(t);
-  return *t;
-}
-
 } // namespace
 
 TEST_CASE("quantize_layers: the MAC layers of the float digits model", "[quantize_layers]") {
